@@ -1,0 +1,33 @@
+import type { LlmGateway } from '../llm/gateway';
+import type { Sandbox } from '../sandbox/runner';
+import type { Stores } from '../store';
+import { classifyingFailures } from './failures';
+import { createImplementActivity } from './implement';
+import { createMirrorActivity } from './mirror';
+import { createPlanActivity } from './plan';
+import { createRegisterActivity } from './register';
+import { createSearchDocsActivity } from './search-docs';
+import { createValidateActivity } from './validate';
+
+export interface ActivityDependencies {
+  stores: Stores;
+  llm: LlmGateway;
+  sandbox: Sandbox;
+  toolsDir: string;
+  /** the Python packages the tool runtime has, which plans may depend on */
+  installedPackages: string[];
+}
+
+/** The worker builds the clients once and hands them in; activities hold no globals. */
+export function createActivities(deps: ActivityDependencies) {
+  return classifyingFailures({
+    planTool: createPlanActivity(deps.llm, deps.installedPackages),
+    searchDocs: createSearchDocsActivity(deps.sandbox),
+    implementTool: createImplementActivity(deps.llm),
+    validateTool: createValidateActivity(deps.sandbox),
+    registerTool: createRegisterActivity(deps.stores, deps.toolsDir),
+    mirrorJob: createMirrorActivity(deps.stores),
+  });
+}
+
+export type Activities = ReturnType<typeof createActivities>;

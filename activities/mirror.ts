@@ -1,0 +1,51 @@
+import type { SessionStatus, JobStatus } from '../store/documents';
+import type { Stores } from '../store';
+import type { JobProgress, ToolFailure, ToolRequirement } from '../workflows/definitions';
+
+export interface MirrorJobInput {
+  jobId: string;
+  sessionId: string;
+  clientId: string | null;
+  clientSessionId: string | null;
+  /** sent with the first mirror only: it is written once, when the session document is created */
+  toolRequirements: ToolRequirement[] | null;
+  requestedAt: string;
+  sessionStatus: SessionStatus;
+  jobStatus: JobStatus;
+  progress: JobProgress;
+  failures: ToolFailure[];
+  error: { code: string; message: string } | null;
+  revision: number;
+}
+
+/** Copies the workflow's state into `sessions`, so the API can answer when Temporal cannot. */
+export function createMirrorActivity(stores: Stores) {
+  return async function mirrorJob(input: MirrorJobInput): Promise<void> {
+    await stores.sessions.mirror({
+      jobId: input.jobId,
+      sessionId: input.sessionId,
+      userId: input.clientId,
+      clientSessionId: input.clientSessionId,
+      toolRequirements: input.toolRequirements ?? [],
+      createdAt: new Date(input.requestedAt),
+      status: input.sessionStatus,
+      jobStatus: input.jobStatus,
+      progress: {
+        total: input.progress.total,
+        completed: input.progress.completed,
+        failed: input.progress.failed,
+        in_progress: input.progress.inProgress,
+        current_tool: input.progress.currentTool,
+      },
+      failures: input.failures.map((failure) => ({
+        requirement_index: failure.requirementIndex,
+        tool_requirement: failure.toolRequirement,
+        code: failure.code,
+        error: failure.error,
+      })),
+      error: input.error,
+      revision: input.revision,
+      at: new Date(),
+    });
+  };
+}

@@ -1,0 +1,46 @@
+import type { Connection } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Db } from 'mongodb';
+import { assignRequestId, routeNotFound, sendErrorResponse } from './http-errors';
+import type { JobService } from './job-service';
+import { docsRouter } from './routes/docs';
+import { healthRouter } from './routes/health';
+import { jobsRouter } from './routes/jobs';
+import { sessionsRouter } from './routes/sessions';
+import type { SessionStore } from '../store/sessions';
+
+export interface AppDependencies {
+  jobs: JobService;
+  sessions: SessionStore;
+  db: Db;
+  temporalConnection: Connection;
+  version: string;
+  bodyLimitBytes: number;
+  healthCheckTimeoutMs: number;
+}
+
+/** The HTTP layer only: parse, validate, delegate, answer. Express 5 forwards async errors to the handler. */
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(assignRequestId);
+  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
+
+  app.use(
+    '/api/v1/health',
+    healthRouter({
+      db: deps.db,
+      temporalConnection: deps.temporalConnection,
+      version: deps.version,
+      timeoutMs: deps.healthCheckTimeoutMs,
+    }),
+  );
+  app.use('/api/v1/jobs', jobsRouter(deps.jobs));
+  app.use('/api/v1/sessions', sessionsRouter(deps.sessions));
+  app.use(docsRouter());
+
+  app.use(routeNotFound);
+  app.use(sendErrorResponse);
+  return app;
+}

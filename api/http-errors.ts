@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { ServiceError, type ErrorCode } from '../errors';
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_REQUEST: 400,
+  INVALID_TOOL_REQUIREMENT: 400,
+  INSUFFICIENT_API_SPECS: 422,
+  GENERATION_TIMEOUT: 504,
+  AI_SERVICE_ERROR: 502,
+  AI_SERVICE_RATE_LIMITED: 503,
+  JOB_NOT_FOUND: 404,
+  JOB_CANCELLED: 409,
+  JOB_ALREADY_COMPLETED: 409,
+  RATE_LIMIT_EXCEEDED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_ERROR: 500,
+};
+
+/** An error with an HTTP status of its own (body-parser's errors carry `status` and `type`). */
+interface HttpParserError {
+  status?: number;
+  type?: string;
+  limit?: number;
+}
+
+export class HttpError extends ServiceError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly httpStatus: number = HTTP_STATUS[code],
+    details?: unknown,
+    readonly jobId?: string,
+  ) {
+    super(code, message, { details });
+  }
+}
+
+/** zod issues, field by field: what a client needs to fix its request. */
+export function invalidRequest(error: z.ZodError, prefix: string[] = []): HttpError {
+  const fields = error.issues.map((issue) => ({
+    field: [...prefix, ...issue.path.map(String)].join('.') || '(body)',
+    message: issue.message,
+  }));
+  const shown = fields.slice(0, 3).map((field) => `${field.field} ${field.message}`);
+  const more = fields.length > 3 ? ` (and ${fields.length - 3} more)` : '';
+  return new HttpError('INVALID_REQUEST', `Invalid request: ${shown.join('; ')}${more}.`, 400, {
+    fields: fields.slice(0, 50),
+  });
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export const assignRequestId: RequestHandler = (req, res, next) => {
+  const incoming = req.get('x-request-id');
+  const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+  res.locals.requestId = requestId;
+  res.setHeader('X-Request-Id', requestId);
+  next();
+};
+
+export const routeNotFound: RequestHandler = (req, _res, next) => {
+  next(new HttpError('INVALID_REQUEST', `No route for ${req.method} ${req.path}; see /docs for the API.`, 404));
+};
+
+function fromParserError(error: HttpParserError): HttpError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new HttpError('INVALID_REQUEST', 'The request body is not valid JSON.', 400, { field: '(body)' });
+    case 'entity.too.large':
+      return new HttpError(
+        'INVALID_REQUEST',
+        `The request body is larger than the ${error.limit} bytes allowed.`,
+        413,
+        {
+          field: '(body)',
+          limitBytes: error.limit,
+        },
+      );
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return new HttpError('INVALID_REQUEST', 'The request body must be UTF-8 JSON.', 415, { field: '(body)' });
+    default:
+      return typeof error.status === 'number' && error.status >= 400 && error.status < 500
+        ? new HttpError('INVALID_REQUEST', 'The request could not be read.', error.status)
+        : undefined;
+  }
+}
+
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof ServiceError && error.code in HTTP_STATUS) {
+    return new HttpError(error.code as ErrorCode, error.message, HTTP_STATUS[error.code as ErrorCode], error.details);
+  }
+  if (error instanceof z.ZodError) return invalidRequest(error);
+  const parserError =
+    typeof error === 'object' && error !== null ? fromParserError(error as HttpParserError) : undefined;
+  return (
+    parserError ??
+    new HttpError('INTERNAL_ERROR', 'Something went wrong on our side; quote the request id when reporting it.')
+  );
+}
+
+/** The one place an error becomes an HTTP answer, always in the contract's ErrorResponse shape. */
+export const sendErrorResponse: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) return next(error);
+  const httpError = toHttpError(error);
+  if (httpError.httpStatus >= 500) console.error(`[api] request ${res.locals.requestId} failed:`, error);
+  res.status(httpError.httpStatus).json({
+    error: httpError.message,
+    code: httpError.code,
+    ...(httpError.details === undefined ? {} : { details: httpError.details }),
+    timestamp: new Date().toISOString(),
+    ...(httpError.jobId ? { jobId: httpError.jobId } : {}),
+    requestId: res.locals.requestId,
+  });
+};

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { defaultDataDir, defaultToolRuntimeDir } from './infra/cache';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const optionalNonEmpty = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const environmentSchema = z.object({
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(8000),
+  MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')
+    .default('mongodb://localhost:27017'),
+  MONGODB_DB_NAME: z
+    .string()
+    .regex(/^[^/\\. "$]{1,63}$/, 'must be a valid MongoDB database name')
+    .default('agent_browser'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('tool-generation'),
+  TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+  OPENAI_API_KEY: optionalNonEmpty,
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-5-mini'),
+  LLM_REQUEST_TIMEOUT_MS: positiveMs.default(120_000),
+  TOOL_RUNTIME_DIR: z.string().min(1).default(defaultToolRuntimeDir()),
+  BWRAP_PATH: z.string().min(1).default('bwrap'),
+  TOOLS_DIR: z.string().min(1).default(path.join(defaultDataDir(), 'tools')),
+  SANDBOX_WALL_TIME_MS: positiveMs.default(30_000),
+  SANDBOX_MEMORY_MB: z.coerce.number().int().min(64).default(2048),
+  SANDBOX_OUTPUT_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+  REQUEST_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
+  HEALTH_CHECK_TIMEOUT_MS: positiveMs.default(2_000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export interface Config {
+  http: { host: string; port: number; bodyLimitBytes: number; healthCheckTimeoutMs: number };
+  mongo: { url: string; dbName: string };
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  llm: { apiKey?: string; baseUrl?: string; model: string; requestTimeoutMs: number };
+  sandbox: { runtimeDir: string; bwrapPath: string; wallTimeMs: number; memoryMb: number; outputBytes: number };
+  toolsDir: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment once, at start-up; a bad value stops the process with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimitBytes: e.REQUEST_BODY_LIMIT_BYTES,
+      healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+    },
+    mongo: { url: e.MONGODB_URL, dbName: e.MONGODB_DB_NAME },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    },
+    llm: {
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.OPENAI_MODEL,
+      requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
+    },
+    sandbox: {
+      runtimeDir: e.TOOL_RUNTIME_DIR,
+      bwrapPath: e.BWRAP_PATH,
+      wallTimeMs: e.SANDBOX_WALL_TIME_MS,
+      memoryMb: e.SANDBOX_MEMORY_MB,
+      outputBytes: e.SANDBOX_OUTPUT_BYTES,
+    },
+    toolsDir: path.resolve(e.TOOLS_DIR),
+  };
+}
+
+/** For entry points: load the config or print why not and exit. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

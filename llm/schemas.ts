@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * Structured outputs of the model. Objects are strict and every field required, so the JSON Schema
+ * sent as `response_format` is accepted by OpenAI's strict mode; free-form JSON (test inputs,
+ * schemas) travels as JSON text and is parsed here.
+ */
+
+const pythonIdentifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,63}$/, 'must be a snake_case Python identifier (lower case letters, digits, _)');
+
+export const toolPlanSchema = z.strictObject({
+  functionName: pythonIdentifier,
+  summary: z.string().min(1),
+  parameters: z
+    .array(z.strictObject({ name: pythonIdentifier, type: z.string().min(1), description: z.string() }))
+    .min(1),
+  returns: z.strictObject({ type: z.string().min(1), description: z.string() }),
+  dependencies: z.array(z.string().min(1)),
+  docQueries: z.array(z.string().min(1)).max(12),
+});
+export type ToolPlan = z.infer<typeof toolPlanSchema>;
+
+function jsonText<T extends z.ZodType>(valueSchema: T) {
+  return z.string().transform((text, ctx): z.infer<T> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `is not valid JSON text: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+    const parsed = valueSchema.safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `JSON does not have the expected shape: ${z.prettifyError(parsed.error)}`,
+      });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+}
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const toolImplementationSchema = z.strictObject({
+  code: z.string().min(1),
+  inputSchemaJson: jsonText(jsonObject),
+  outputSchemaJson: jsonText(jsonObject),
+  testCases: z
+    .array(
+      z.strictObject({
+        inputJson: jsonText(jsonObject),
+        expectedOutputJson: jsonText(z.unknown()),
+        tolerance: z.number().min(0),
+      }),
+    )
+    .min(1),
+});
+export type ToolImplementation = z.output<typeof toolImplementationSchema>;
+
+export interface TestCase {
+  input: Record<string, unknown>;
+  expectedOutput: unknown;
+  tolerance: number;
+}
+
+export interface ImplementedTool {
+  code: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+  testCases: TestCase[];
+}
+
+export function toImplementedTool(reply: ToolImplementation): ImplementedTool {
+  return {
+    code: reply.code,
+    inputSchema: reply.inputSchemaJson,
+    outputSchema: reply.outputSchemaJson,
+    testCases: reply.testCases.map((testCase) => ({
+      input: testCase.inputJson,
+      expectedOutput: testCase.expectedOutputJson,
+      tolerance: testCase.tolerance,
+    })),
+  };
+}

@@ -1,0 +1,90 @@
+import type { ObjectId } from 'mongodb';
+
+/** MongoDB document shapes (snake_case, as the contract's collections section describes). */
+
+export interface ToolRequirementDocument {
+  description: string;
+  input: string;
+  output: string;
+}
+
+export type SessionStatus =
+  'pending' | 'planning' | 'searching' | 'implementing' | 'executing' | 'completed' | 'failed';
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface ProgressDocument {
+  total: number;
+  completed: number;
+  failed: number;
+  in_progress: number;
+  current_tool: string | null;
+}
+
+export interface ToolFailureDocument {
+  requirement_index: number;
+  tool_requirement: ToolRequirementDocument;
+  code: string;
+  error: string;
+}
+
+export interface SessionDocument {
+  _id: ObjectId;
+  job_id: string;
+  user_id: string | null;
+  client_session_id: string | null;
+  status: SessionStatus;
+  job_status: JobStatus;
+  tool_ids: ObjectId[];
+  tool_requirements: ToolRequirementDocument[];
+  progress: ProgressDocument;
+  failures: ToolFailureDocument[];
+  error: { code: string; message: string } | null;
+  /** increases with every mirrored state change, so a late, older write never overwrites a newer one */
+  revision: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type ToolStatus = 'draft' | 'registered' | 'deprecated' | 'failed';
+
+export interface TestCaseDocument {
+  input: Record<string, unknown>;
+  expected_output: unknown;
+  tolerance: number;
+}
+
+export interface ToolDocument {
+  _id: ObjectId;
+  name: string;
+  version: number;
+  file_name: string;
+  file_path: string;
+  description: string;
+  code: string;
+  input_schema: Record<string, unknown>;
+  output_schema: Record<string, unknown>;
+  dependencies: string[];
+  test_cases: TestCaseDocument[];
+  status: ToolStatus;
+  session_id: ObjectId;
+  job_id: string;
+  requirement_index: number;
+  /** derived from the workflow id and the requirement index: a retried register finds its own earlier write */
+  idempotency_key: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AgentSessionDocument {
+  _id?: ObjectId;
+  job_id: string;
+  requirement_index: number | null;
+  step: string;
+  model: string;
+  request: unknown;
+  response: unknown;
+  error: string | null;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
+  latency_ms: number;
+  created_at: Date;
+}

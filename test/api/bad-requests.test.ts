@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { errorCodes } from '../../errors';
+import { MAX_REQUIREMENTS_PER_JOB } from '../../api/contract';
+import { molecularWeightScript } from '../helpers/canned-tools';
+import { postJson, request, type HttpAnswer } from '../helpers/http';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+const valid = {
+  description: 'Convert Celsius to Fahrenheit.',
+  input: 'a temperature in Celsius',
+  output: 'the temperature in Fahrenheit',
+};
+
+/** Every error answer: the contract's shape, a sentence, a request id matching the header, no stack trace. */
+function assertErrorResponse(answer: HttpAnswer, status: number, code: string, field?: string) {
+  assert.equal(answer.status, status, JSON.stringify(answer.body));
+  assert.equal(answer.body.code, code);
+  assert.ok(errorCodes.includes(answer.body.code));
+  assert.equal(typeof answer.body.error, 'string');
+  assert.ok(answer.body.error.length > 10);
+  assert.ok(!Number.isNaN(Date.parse(answer.body.timestamp)));
+  assert.equal(answer.body.requestId, answer.headers.get('x-request-id'));
+  assert.doesNotMatch(JSON.stringify(answer.body), /\n\s+at |node_modules|\.ts:\d+/);
+  if (field) {
+    const fields = JSON.stringify(answer.body.details);
+    assert.ok(fields.includes(field), `details name ${field}: ${fields}`);
+    assert.ok(answer.body.error.includes(field), `error names ${field}: ${answer.body.error}`);
+  }
+}
+
+describe('the API answers bad requests with clear 4xx ErrorResponses (shared/examples/bad-requests.md)', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+  let jobs: string;
+
+  before(async () => {
+    stack = await startTestStack({ script: molecularWeightScript() });
+    jobs = `${stack.apiUrl}/jobs`;
+  });
+  after(async () => stack?.stop());
+
+  it('rejects a body that is not JSON', async () => {
+    assertErrorResponse(await postJson(jobs, '{"toolRequirements": [ oops'), 400, 'INVALID_REQUEST');
+  });
+
+  it('rejects JSON that is not an object', async () => {
+    for (const body of ['[1, 2]', '"text"', '42', 'null']) {
+      const answer = await postJson(jobs, body);
+      assert.ok(answer.status === 400, `${body}: ${answer.status}`);
+      assertErrorResponse(answer, 400, 'INVALID_REQUEST');
+    }
+  });
+
+  it('rejects a body sent without a JSON content type', async () => {
+    const answer = await request(jobs, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    assertErrorResponse(answer, 400, 'INVALID_REQUEST');
+  });
+
+  it('rejects toolRequirements missing, not an array, or empty', async () => {
+    assertErrorResponse(await postJson(jobs, {}), 400, 'INVALID_REQUEST', 'toolRequirements');
+    assertErrorResponse(await postJson(jobs, { toolRequirements: 'calc' }), 400, 'INVALID_REQUEST', 'toolRequirements');
+    assertErrorResponse(await postJson(jobs, { toolRequirements: {} }), 400, 'INVALID_REQUEST', 'toolRequirements');
+    assertErrorResponse(await postJson(jobs, { toolRequirements: [] }), 400, 'INVALID_REQUEST', 'toolRequirements');
+  });
+
+  for (const field of ['description', 'input', 'output'] as const) {
+    it(`rejects a requirement whose ${field} is missing, not a string, or empty`, async () => {
+      const { [field]: _dropped, ...without } = valid;
+      const path = `toolRequirements.0.${field}`;
+      assertErrorResponse(await postJson(jobs, { toolRequirements: [without] }), 400, 'INVALID_REQUEST', path);
+      assertErrorResponse(
+        await postJson(jobs, { toolRequirements: [{ ...valid, [field]: 42 }] }),
+        400,
+        'INVALID_REQUEST',
+        path,
+      );
+      assertErrorResponse(
+        await postJson(jobs, { toolRequirements: [{ ...valid, [field]: '' }] }),
+        400,
+        'INVALID_REQUEST',
+        path,
+      );
+      assertErrorResponse(
+        await postJson(jobs, { toolRequirements: [{ ...valid, [field]: '   ' }] }),
+        400,
+        'INVALID_REQUEST',
+        path,
+      );
+    });
+  }
+
+  it('rejects a requirement that is not an object', async () => {
+    assertErrorResponse(
+      await postJson(jobs, { toolRequirements: ['calc'] }),
+      400,
+      'INVALID_REQUEST',
+      'toolRequirements.0',
+    );
+  });
+
+  it('rejects a description of 1 MB, naming the field', async () => {
+    const answer = await postJson(jobs, { toolRequirements: [{ ...valid, description: 'x'.repeat(1024 * 1024) }] });
+    assertErrorResponse(answer, 400, 'INVALID_REQUEST', 'toolRequirements.0.description');
+  });
+
+  it('rejects 10,000 requirements in one job', async () => {
+    const answer = await postJson(jobs, { toolRequirements: Array.from({ length: 10_000 }, () => valid) });
+    assertErrorResponse(answer, 400, 'INVALID_REQUEST', 'toolRequirements');
+    assert.ok(answer.body.error.includes(`at most ${MAX_REQUIREMENTS_PER_JOB}`));
+  });
+
+  it('rejects a body over the size limit with 413', async () => {
+    const answer = await postJson(jobs, { toolRequirements: [{ ...valid, description: 'x'.repeat(3 * 1024 * 1024) }] });
+    assertErrorResponse(answer, 413, 'INVALID_REQUEST');
+  });
+
+  it('rejects metadata that is not an object, and a numeric clientId', async () => {
+    assertErrorResponse(
+      await postJson(jobs, { toolRequirements: [valid], metadata: 'web' }),
+      400,
+      'INVALID_REQUEST',
+      'metadata',
+    );
+    assertErrorResponse(
+      await postJson(jobs, { toolRequirements: [valid], metadata: { clientId: 7 } }),
+      400,
+      'INVALID_REQUEST',
+      'metadata.clientId',
+    );
+  });
+
+  it('answers an unknown job with 404 JOB_NOT_FOUND', async () => {
+    const answer = await request(`${jobs}/job_000000000000000000000000`);
+    assertErrorResponse(answer, 404, 'JOB_NOT_FOUND');
+    assert.equal(answer.body.jobId, 'job_000000000000000000000000');
+  });
+
+  it('rejects a job id with path characters or of 10 KB', async () => {
+    assertErrorResponse(await request(`${jobs}/..%2F..%2Fetc%2Fpasswd`), 400, 'INVALID_REQUEST', 'jobId');
+    assertErrorResponse(await request(`${jobs}/job%00x`), 400, 'INVALID_REQUEST', 'jobId');
+    assertErrorResponse(await request(`${jobs}/${'a'.repeat(10 * 1024)}`), 400, 'INVALID_REQUEST', 'jobId');
+  });
+
+  it('rejects an unknown session status', async () => {
+    assertErrorResponse(await request(`${stack.apiUrl}/sessions/status/notastatus`), 400, 'INVALID_REQUEST', 'status');
+  });
+
+  it('answers an unknown route with a 404 ErrorResponse', async () => {
+    assertErrorResponse(await request(`${stack.apiUrl}/nothing-here`), 404, 'INVALID_REQUEST');
+  });
+
+  it('keeps a valid X-Request-Id from the client', async () => {
+    const answer = await request(`${jobs}/job_000000000000000000000000`, {
+      headers: { 'x-request-id': 'client-trace-1' },
+    });
+    assert.equal(answer.headers.get('x-request-id'), 'client-trace-1');
+    assert.equal(answer.body.requestId, 'client-trace-1');
+  });
+
+  it('accepts a valid request after all of that', async () => {
+    const answer = await postJson(jobs, { toolRequirements: [valid], metadata: { clientId: 'tests' } });
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    assert.equal(answer.body.status, 'pending');
+  });
+});

@@ -1,0 +1,155 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { ObjectId } from 'mongodb';
+import { createApp } from '../../api/app';
+import { createJobService } from '../../api/job-service';
+import { startServer, type RunningServer } from '../../api/server';
+import { loadConfig, type Config } from '../../config';
+import { startFerretDb } from '../../infra/ferretdb';
+import { findFreePort } from '../../infra/child-process';
+import { provision, type ProvisionedTools } from '../../infra/provision';
+import { createMongo, createStores, type MongoHandle, type Stores } from '../../store';
+import { createToolsmithWorker } from '../../worker/create-worker';
+import { createWorkerDependencies } from '../../worker/dependencies';
+import { toolsmithSearchAttributes } from '../../workflows/search-attributes';
+import { version } from '../../package.json';
+import { startScriptedModel, type ModelScript, type ScriptedModel } from './scripted-model';
+
+let provisioned: Promise<ProvisionedTools> | undefined;
+
+/** Provisioning is idempotent but not free: once per test process. */
+export function provisionedTools(): Promise<ProvisionedTools> {
+  provisioned ??= provision({ temporalCli: true, ferretDb: !process.env.MONGODB_URL }, () => undefined);
+  return provisioned;
+}
+
+export interface MongoServer {
+  url: string;
+  kill(): Promise<void>;
+}
+
+/** A real MongoDB-protocol server for one suite: MONGODB_URL when given, else a fresh FerretDB. */
+export async function startMongoServer(): Promise<MongoServer> {
+  if (process.env.MONGODB_URL) return { url: process.env.MONGODB_URL, kill: async () => undefined };
+  const tools = await provisionedTools();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-ferretdb-'));
+  const ferret = await startFerretDb({ binaryPath: tools.ferretDbPath!, dataDir, port: await findFreePort() });
+  return {
+    url: ferret.url,
+    kill: async () => {
+      await ferret.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestStack {
+  apiUrl: string;
+  model: ScriptedModel;
+  config: Config;
+  env: TestWorkflowEnvironment;
+  mongo: MongoHandle;
+  stores: Stores;
+  mongoServer: MongoServer;
+  toolsDir: string;
+  tools: ProvisionedTools;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  script: ModelScript;
+  /** environment overrides for the service's config (e.g. OPENAI_API_KEY: '') */
+  env?: Record<string, string>;
+}
+
+/**
+ * The whole service on real infrastructure: a Temporal dev server (the provisioned CLI), a
+ * MongoDB-protocol server, the worker with the real sandbox, and the API on a free port. Only the
+ * model is scripted.
+ */
+export async function startTestStack(options: StackOptions): Promise<TestStack> {
+  const tools = await provisionedTools();
+  const [mongoServer, model, env] = await Promise.all([
+    startMongoServer(),
+    startScriptedModel(options.script),
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: tools.temporalCliPath! },
+        ip: '127.0.0.1',
+        searchAttributes: [...toolsmithSearchAttributes],
+      },
+    }),
+  ]);
+  const toolsDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-tools-'));
+  const config = loadConfig({
+    MONGODB_URL: mongoServer.url,
+    MONGODB_DB_NAME: `toolsmith_test_${new ObjectId().toHexString()}`,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: `test-${new ObjectId().toHexString()}`,
+    OPENAI_API_KEY: 'scripted-test-key',
+    OPENAI_BASE_URL: model.baseUrl,
+    OPENAI_MODEL: 'scripted-model',
+    TOOL_RUNTIME_DIR: tools.toolRuntime.venvDir,
+    BWRAP_PATH: tools.bwrapPath,
+    TOOLS_DIR: toolsDir,
+    ...options.env,
+  });
+
+  const workerDependencies = await createWorkerDependencies(config);
+  const worker: Worker = await createToolsmithWorker({
+    connection: env.nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    dependencies: workerDependencies.activities,
+  });
+  const workerRun = worker.run();
+
+  const mongo = createMongo(config.mongo.url, config.mongo.dbName, 2_000);
+  const stores = createStores(mongo.db);
+  const jobs = createJobService(
+    {
+      client: env.client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      uiUrl: config.temporal.uiUrl,
+    },
+    stores,
+  );
+  const server: RunningServer = await startServer(
+    createApp({
+      jobs,
+      sessions: stores.sessions,
+      db: mongo.db,
+      temporalConnection: env.connection,
+      version,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      healthCheckTimeoutMs: config.http.healthCheckTimeoutMs,
+    }),
+    '127.0.0.1',
+    0,
+  );
+
+  return {
+    apiUrl: `${server.url}/api/v1`,
+    model,
+    config,
+    env,
+    mongo,
+    stores,
+    mongoServer,
+    toolsDir,
+    tools,
+    async stop() {
+      await server.close();
+      worker.shutdown();
+      await workerRun;
+      await Promise.all([mongo.close(), workerDependencies.mongo.close(), model.close()]);
+      await env.teardown();
+      await mongoServer.kill();
+      await rm(toolsDir, { recursive: true, force: true });
+    },
+  };
+}

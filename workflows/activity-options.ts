@@ -1,0 +1,43 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Named presets, one per kind of work. Timeouts are per attempt; Temporal retries with backoff,
+ * and an activity that throws a non-retryable ApplicationFailure (bad key, invalid request)
+ * fails at once.
+ */
+export const LLM_CALL_TIMEOUT = '3 minutes';
+export const LLM_MAX_ATTEMPTS = 5;
+export const SANDBOX_RUN_TIMEOUT = '2 minutes';
+export const SANDBOX_MAX_ATTEMPTS = 3;
+export const STORAGE_WRITE_TIMEOUT = '30 seconds';
+export const STORAGE_MAX_ATTEMPTS = 10;
+
+export const llmActivityOptions: ActivityOptions = {
+  startToCloseTimeout: LLM_CALL_TIMEOUT,
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: LLM_MAX_ATTEMPTS,
+  },
+};
+
+export const sandboxActivityOptions: ActivityOptions = {
+  startToCloseTimeout: SANDBOX_RUN_TIMEOUT,
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: SANDBOX_MAX_ATTEMPTS,
+  },
+};
+
+export const storageActivityOptions: ActivityOptions = {
+  startToCloseTimeout: STORAGE_WRITE_TIMEOUT,
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: STORAGE_MAX_ATTEMPTS,
+  },
+};

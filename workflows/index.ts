@@ -1,0 +1,1 @@
+export { toolGenerationJob } from './job-workflow';
