@@ -40,6 +40,8 @@ const environmentSchema = z.object({
     .min(1024)
     .default(2 * 1024 * 1024),
   HEALTH_CHECK_TIMEOUT_MS: positiveMs.default(2_000),
+  GENERATION_MAX_REPAIR_ROUNDS: z.coerce.number().int().min(0).max(10).default(3),
+  TOOL_GENERATION_DEADLINE_MS: positiveMs.default(15 * 60_000),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -51,6 +53,7 @@ export interface Config {
   llm: { apiKey?: string; baseUrl?: string; model: string; requestTimeoutMs: number };
   sandbox: { runtimeDir: string; bwrapPath: string; wallTimeMs: number; memoryMb: number; outputBytes: number };
   toolsDir: string;
+  generation: { maxRepairRounds: number; toolDeadlineMs: number };
 }
 
 export class ConfigError extends Error {
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outputBytes: e.SANDBOX_OUTPUT_BYTES,
     },
     toolsDir: path.resolve(e.TOOLS_DIR),
+    generation: { maxRepairRounds: e.GENERATION_MAX_REPAIR_ROUNDS, toolDeadlineMs: e.TOOL_GENERATION_DEADLINE_MS },
   };
 }
 

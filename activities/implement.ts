@@ -1,28 +1,59 @@
 import type { LlmGateway } from '../llm/gateway';
-import { implementPrompt, type DocSnippet, type Requirement } from '../llm/prompts';
+import { implementPrompt, type DocSnippet, type RepairContext, type Requirement } from '../llm/prompts';
 import { toImplementedTool, toolImplementationSchema, type ImplementedTool, type ToolPlan } from '../llm/schemas';
+import type { Stores } from '../store';
+import { whileHeartbeating } from './heartbeat';
+import type { ValidationVerdict } from './validate';
 
 export interface ImplementToolInput {
   jobId: string;
   requirementIndex: number;
+  /** 1 for the first implementation, then one more per repair */
+  attempt: number;
   requirement: Requirement;
   plan: ToolPlan;
-  docs: DocSnippet[];
+  docsRef: string;
+  repair: { previousDraftRef: string; verdict: Exclude<ValidationVerdict, 'passed'>; problems: string[] } | null;
 }
 
 export interface ImplementToolOutput {
-  implementation: ImplementedTool;
+  draftRef: string;
   tokens: number;
 }
 
-export function createImplementActivity(llm: LlmGateway) {
+export function createImplementActivity(llm: LlmGateway, stores: Stores) {
   return async function implementTool(input: ImplementToolInput): Promise<ImplementToolOutput> {
-    const reply = await llm.completeStructured({
-      context: { jobId: input.jobId, requirementIndex: input.requirementIndex, step: 'implement' },
-      schemaName: 'tool_implementation',
-      schema: toolImplementationSchema,
-      ...implementPrompt(input.requirement, input.plan, input.docs),
+    const docs = await stores.artifacts.load<DocSnippet[]>(input.docsRef, 'docs');
+    let repair: RepairContext | null = null;
+    if (input.repair) {
+      const previous = await stores.artifacts.load<ImplementedTool>(input.repair.previousDraftRef, 'implementation');
+      repair = {
+        attempt: input.attempt,
+        previousCode: previous.code,
+        verdict: input.repair.verdict,
+        problems: input.repair.problems,
+      };
+    }
+    const reply = await whileHeartbeating((signal) =>
+      llm.completeStructured({
+        context: {
+          jobId: input.jobId,
+          requirementIndex: input.requirementIndex,
+          step: input.attempt === 1 ? 'implement' : 'repair',
+        },
+        schemaName: 'tool_implementation',
+        schema: toolImplementationSchema,
+        ...implementPrompt(input.requirement, input.plan, docs, repair),
+        signal,
+      }),
+    );
+    const draftRef = await stores.artifacts.save({
+      jobId: input.jobId,
+      requirementIndex: input.requirementIndex,
+      kind: 'implementation',
+      key: `${input.jobId}:${input.requirementIndex}:implementation:${input.attempt}`,
+      content: toImplementedTool(reply.value),
     });
-    return { implementation: toImplementedTool(reply.value), tokens: reply.totalTokens };
+    return { draftRef, tokens: reply.totalTokens };
   };
 }

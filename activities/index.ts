@@ -6,13 +6,14 @@ import { createImplementActivity } from './implement';
 import { createMirrorActivity } from './mirror';
 import { createPlanActivity } from './plan';
 import { createRegisterActivity } from './register';
-import { createSearchDocsActivity } from './search-docs';
+import { createSearchDocsActivity, type DocsSource } from './search-docs';
 import { createValidateActivity } from './validate';
 
 export interface ActivityDependencies {
   stores: Stores;
   llm: LlmGateway;
   sandbox: Sandbox;
+  docs: DocsSource;
   toolsDir: string;
   /** the Python packages the tool runtime has, which plans may depend on */
   installedPackages: string[];
@@ -22,9 +23,9 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   return classifyingFailures({
     planTool: createPlanActivity(deps.llm, deps.installedPackages),
-    searchDocs: createSearchDocsActivity(deps.sandbox),
-    implementTool: createImplementActivity(deps.llm),
-    validateTool: createValidateActivity(deps.sandbox),
+    searchDocs: createSearchDocsActivity(deps.docs, deps.stores),
+    implementTool: createImplementActivity(deps.llm, deps.stores),
+    validateTool: createValidateActivity(deps.sandbox, deps.stores),
     registerTool: createRegisterActivity(deps.stores, deps.toolsDir),
     mirrorJob: createMirrorActivity(deps.stores),
   });

@@ -1,6 +1,7 @@
 import type { LlmGateway } from '../llm/gateway';
 import { planPrompt, type Requirement } from '../llm/prompts';
 import { toolPlanSchema, type ToolPlan } from '../llm/schemas';
+import { whileHeartbeating } from './heartbeat';
 
 export interface PlanToolInput {
   jobId: string;
@@ -13,15 +14,33 @@ export interface PlanToolOutput {
   tokens: number;
 }
 
+/** Import names people (and models) use for distributions whose names differ. */
+const IMPORT_NAME_ALIASES: Record<string, string> = { pil: 'pillow' };
+
+export function unknownDependencies(plan: ToolPlan, installedPackages: string[]): string[] {
+  return plan.dependencies.filter((dependency) => {
+    const name = dependency.trim().toLowerCase();
+    return !installedPackages.includes(IMPORT_NAME_ALIASES[name] ?? name);
+  });
+}
+
 export function createPlanActivity(llm: LlmGateway, installedPackages: string[]) {
   return async function planTool(input: PlanToolInput): Promise<PlanToolOutput> {
-    const prompt = planPrompt(input.requirement, installedPackages);
-    const reply = await llm.completeStructured({
-      context: { jobId: input.jobId, requirementIndex: input.requirementIndex, step: 'plan' },
-      schemaName: 'tool_plan',
-      schema: toolPlanSchema,
-      ...prompt,
-    });
+    const reply = await whileHeartbeating((signal) =>
+      llm.completeStructured({
+        context: { jobId: input.jobId, requirementIndex: input.requirementIndex, step: 'plan' },
+        schemaName: 'tool_plan',
+        schema: toolPlanSchema,
+        ...planPrompt(input.requirement, installedPackages),
+        check: (plan) => {
+          const unknown = unknownDependencies(plan, installedPackages);
+          return unknown.length === 0
+            ? null
+            : `dependencies ${unknown.join(', ')} are not installed in the tool runtime; use only ${installedPackages.join(', ')} or the standard library (which needs no entry)`;
+        },
+        signal,
+      }),
+    );
     return { plan: reply.value, tokens: reply.totalTokens };
   };
 }

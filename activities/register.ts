@@ -4,6 +4,7 @@ import { ObjectId } from 'mongodb';
 import type { Requirement } from '../llm/prompts';
 import type { ImplementedTool, ToolPlan } from '../llm/schemas';
 import type { Stores } from '../store';
+import type { ToolStatus } from '../store/documents';
 
 export interface RegisterToolInput {
   idempotencyKey: string;
@@ -12,7 +13,10 @@ export interface RegisterToolInput {
   requirementIndex: number;
   requirement: Requirement;
   plan: ToolPlan;
-  implementation: ImplementedTool;
+  draftRef: string;
+  /** 'failed': the tool exhausted its repairs; it is kept with its last code and errors, but not written out */
+  status: Extract<ToolStatus, 'registered' | 'failed'>;
+  errors: string[];
 }
 
 export interface RegisterToolOutput {
@@ -32,7 +36,8 @@ async function writeToolFile(toolsDir: string, fileName: string, code: string, i
 
 export function createRegisterActivity(stores: Stores, toolsDir: string) {
   return async function registerTool(input: RegisterToolInput): Promise<RegisterToolOutput> {
-    const { plan, implementation } = input;
+    const { plan } = input;
+    const implementation = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
     const fileName = `${plan.functionName}.py`;
     const tool = await stores.tools.registerOnce(
       {
@@ -49,7 +54,8 @@ export function createRegisterActivity(stores: Stores, toolsDir: string) {
           expected_output: testCase.expectedOutput,
           tolerance: testCase.tolerance,
         })),
-        status: 'registered',
+        status: input.status,
+        errors: input.errors,
         session_id: new ObjectId(input.sessionId),
         job_id: input.jobId,
         requirement_index: input.requirementIndex,
@@ -57,7 +63,7 @@ export function createRegisterActivity(stores: Stores, toolsDir: string) {
       },
       new Date(),
     );
-    await writeToolFile(toolsDir, fileName, tool.code, input.idempotencyKey);
+    if (tool.status === 'registered') await writeToolFile(toolsDir, fileName, tool.code, input.idempotencyKey);
     await stores.sessions.linkTool(input.sessionId, tool._id);
     return { toolId: tool._id.toHexString(), name: tool.name, version: tool.version };
   };

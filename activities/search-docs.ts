@@ -1,23 +1,52 @@
+import { ServiceError } from '../errors';
 import type { DocSnippet } from '../llm/prompts';
 import type { ToolPlan } from '../llm/schemas';
-import { lookupDocs } from '../sandbox/protocol';
-import type { Sandbox } from '../sandbox/runner';
+import type { Stores } from '../store';
+import { whileHeartbeating } from './heartbeat';
+
+/** Where documentation comes from: the index of the tool runtime's installed packages by default. */
+export interface DocsSource {
+  search(queries: string[], packages: string[]): Promise<DocSnippet[]>;
+  /** the required packages for which `found` holds nothing relevant */
+  missingPackages(found: DocSnippet[], required: string[]): string[];
+}
 
 export interface SearchDocsInput {
+  jobId: string;
+  requirementIndex: number;
   plan: ToolPlan;
 }
 
 export interface SearchDocsOutput {
-  docs: DocSnippet[];
+  docsRef: string;
+  found: number;
 }
 
 /**
- * Answers the plan's documentation queries from the installed runtime itself, so the implementer
- * reads the signatures of the exact versions the tool will run against. The lookup imports
- * packages, so it runs in the sandbox like everything else the model names.
+ * Answers the plan's documentation queries from the docs of the exact installed versions. When a
+ * dependency has no relevant documentation, implementing would be guessing: the tool fails with
+ * INSUFFICIENT_API_SPECS instead.
  */
-export function createSearchDocsActivity(sandbox: Sandbox) {
+export function createSearchDocsActivity(docs: DocsSource, stores: Stores) {
   return async function searchDocs(input: SearchDocsInput): Promise<SearchDocsOutput> {
-    return { docs: await lookupDocs(sandbox, input.plan.docQueries) };
+    const { plan } = input;
+    const queries = plan.docQueries.length ? plan.docQueries : [plan.summary];
+    const found = await whileHeartbeating(() => docs.search(queries, plan.dependencies));
+    const missing = docs.missingPackages(found, plan.dependencies);
+    if (missing.length) {
+      throw new ServiceError(
+        'INSUFFICIENT_API_SPECS',
+        `No relevant API documentation was found in the tool runtime for ${missing.join(', ')} (queries: ${queries.join('; ')}).`,
+        { retryable: false },
+      );
+    }
+    const docsRef = await stores.artifacts.save({
+      jobId: input.jobId,
+      requirementIndex: input.requirementIndex,
+      kind: 'docs',
+      key: `${input.jobId}:${input.requirementIndex}:docs`,
+      content: found,
+    });
+    return { docsRef, found: found.length };
   };
 }

@@ -1,54 +1,94 @@
+import Ajv2020 from 'ajv/dist/2020';
 import type { ImplementedTool } from '../llm/schemas';
 import { runToolTests, type TestResult } from '../sandbox/protocol';
 import type { Sandbox } from '../sandbox/runner';
+import type { Stores } from '../store';
+import { whileHeartbeating } from './heartbeat';
+
+/**
+ * What kind of failure it was decides the repair: a crash or a schema violation means the code
+ * is wrong; a value mismatch may just as well mean the model's expected value is wrong.
+ */
+export type ValidationVerdict = 'passed' | 'crashed' | 'schema_violation' | 'wrong_values';
 
 export interface ValidateToolInput {
   functionName: string;
-  implementation: ImplementedTool;
+  draftRef: string;
 }
 
 export interface ValidateToolOutput {
-  passed: boolean;
+  verdict: ValidationVerdict;
   /** one line per problem, for the model on a repair and for a person reading the failure */
   problems: string[];
   testsRun: number;
   testsPassed: number;
 }
 
-function describeResult(result: TestResult, implementation: ImplementedTool): string | null {
-  const testCase = implementation.testCases[result.index];
-  const label = `test ${result.index + 1} (input ${JSON.stringify(testCase?.input)})`;
-  switch (result.outcome) {
-    case 'pass':
-      return null;
-    case 'mismatch':
-      return `${label}: value mismatch: expected ${JSON.stringify(testCase?.expectedOutput)}, got ${JSON.stringify(result.actual)}`;
-    case 'exception':
-      return `${label}: raised ${result.error?.type}: ${result.error?.message}`;
-    case 'not_serializable':
-      return `${label}: returned a value that is not JSON-serialisable: ${String(result.actual)}`;
+const MAX_PROBLEMS_REPORTED = 10;
+
+function createOutputSchemaCheck(outputSchema: Record<string, unknown>): (value: unknown) => string | null {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  let validate: ReturnType<typeof ajv.compile>;
+  try {
+    const { $schema: _dialect, ...schema } = outputSchema;
+    validate = ajv.compile(schema);
+  } catch (error) {
+    const message = `the output JSON Schema itself is invalid: ${(error as Error).message}`;
+    return () => message;
   }
+  return (value) =>
+    validate(value) ? null : `output does not fit the output schema: ${ajv.errorsText(validate.errors)}`;
 }
 
-export function createValidateActivity(sandbox: Sandbox) {
+export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): ValidateToolOutput {
+  const fitsOutputSchema = createOutputSchemaCheck(tool.outputSchema);
+  const crashes: string[] = [];
+  const schemaViolations: string[] = [];
+  const mismatches: string[] = [];
+  for (const result of results) {
+    const testCase = tool.testCases[result.index];
+    const where = `test ${result.index + 1} (input ${JSON.stringify(testCase?.input)})`;
+    if (result.outcome === 'exception')
+      crashes.push(`${where}: raised ${result.error?.type}: ${result.error?.message}`);
+    if (result.outcome === 'not_serializable')
+      crashes.push(`${where}: returned a value that is not JSON-serialisable: ${String(result.actual)}`);
+    if (result.outcome === 'pass' || result.outcome === 'mismatch') {
+      const violation = fitsOutputSchema(result.actual);
+      if (violation) schemaViolations.push(`${where}: ${violation}`);
+    }
+    if (result.outcome === 'mismatch') {
+      mismatches.push(
+        `${where}: value mismatch: expected ${JSON.stringify(testCase?.expectedOutput)}, got ${JSON.stringify(result.actual)}`,
+      );
+    }
+  }
+  const testsPassed = results.filter((result) => result.outcome === 'pass').length;
+  const verdict: ValidationVerdict = crashes.length
+    ? 'crashed'
+    : schemaViolations.length
+      ? 'schema_violation'
+      : mismatches.length || testsPassed < tool.testCases.length
+        ? 'wrong_values'
+        : 'passed';
+  const problems = [...crashes, ...schemaViolations, ...mismatches].slice(0, MAX_PROBLEMS_REPORTED);
+  return { verdict, problems, testsRun: tool.testCases.length, testsPassed };
+}
+
+export function createValidateActivity(sandbox: Sandbox, stores: Stores) {
   return async function validateTool(input: ValidateToolInput): Promise<ValidateToolOutput> {
-    const { implementation, functionName } = input;
-    const run = await runToolTests(sandbox, implementation.code, functionName, implementation.testCases);
-    const testsRun = implementation.testCases.length;
-    if (!run.ok) return { passed: false, problems: [`the tool ${run.problem}`], testsRun, testsPassed: 0 };
+    const tool = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
+    const run = await whileHeartbeating(() => runToolTests(sandbox, tool.code, input.functionName, tool.testCases));
+    const testsRun = tool.testCases.length;
+    if (!run.ok) return { verdict: 'crashed', problems: [`the tool ${run.problem}`], testsRun, testsPassed: 0 };
     if (!run.reply.loaded) {
       const error = run.reply.loadError;
       return {
-        passed: false,
+        verdict: 'crashed',
         problems: [`the module does not load: ${error?.type}: ${error?.message}`],
         testsRun,
         testsPassed: 0,
       };
     }
-    const problems = run.reply.results
-      .map((result) => describeResult(result, implementation))
-      .filter((problem): problem is string => problem !== null);
-    const testsPassed = run.reply.results.filter((result) => result.outcome === 'pass').length;
-    return { passed: problems.length === 0 && testsPassed === testsRun, problems, testsRun, testsPassed };
+    return judgeTestRun(tool, run.reply.results);
   };
 }

@@ -5,7 +5,7 @@ import { isErrorCode } from '../errors';
 import type { Stores } from '../store';
 import type { SessionDocument, ToolDocument } from '../store/documents';
 import { toolGenerationJob } from '../workflows';
-import { progressQuery, type JobInput, type JobResult } from '../workflows/definitions';
+import { progressQuery, type GenerationSettings, type JobInput, type JobResult } from '../workflows/definitions';
 import { clientIdKey, jobStatusKey, toolCountKey } from '../workflows/search-attributes';
 import type { JobProgress, JobResponse, ToolFile, ToolGenerationRequest } from './contract';
 import { HttpError } from './http-errors';
@@ -75,7 +75,7 @@ function jobResponse(job: JobResponse): JobResponse {
   };
 }
 
-export function createJobService(temporal: TemporalSettings, stores: Stores) {
+export function createJobService(temporal: TemporalSettings, stores: Stores, generation: GenerationSettings) {
   const uiLink = (workflowId: string, runId: string | null) =>
     `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}/history` : ''}`;
 
@@ -247,6 +247,7 @@ export function createJobService(temporal: TemporalSettings, stores: Stores) {
         clientId,
         clientSessionId: request.metadata?.sessionId ?? null,
         requestedAt,
+        settings: generation,
       };
       let runId: string;
       try {

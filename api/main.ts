@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       uiUrl: config.temporal.uiUrl,
     },
     stores,
+    config.generation,
   );
   const app = createApp({
     jobs,

@@ -31,6 +31,10 @@ export interface StructuredRequest<S extends z.ZodType> {
   schema: S;
   system: string;
   user: string;
+  /** checks beyond the schema (e.g. "dependencies must be installed"); a returned sentence is fed back like a parse error */
+  check?: (value: z.output<S>) => string | null;
+  /** aborts the HTTP request, e.g. when Temporal cancels the activity */
+  signal?: AbortSignal;
 }
 
 export interface StructuredReply<T> {
@@ -44,9 +48,18 @@ export interface LlmGateway {
   completeStructured<S extends z.ZodType>(request: StructuredRequest<S>): Promise<StructuredReply<z.output<S>>>;
 }
 
+/** How many times one call re-asks the model after an unusable reply, before leaving it to Temporal's retry. */
+export const MAX_REPLY_CORRECTIONS = 2;
+
 function responseFormatFor(schemaName: string, schema: z.ZodType): OpenAI.ResponseFormatJSONSchema {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input', target: 'draft-7' });
   return { type: 'json_schema', json_schema: { name: schemaName, strict: true, schema: jsonSchema } };
+}
+
+function usageOf(completion: OpenAI.ChatCompletion): LlmCallRecord['usage'] {
+  if (!completion.usage) return null;
+  const { prompt_tokens, completion_tokens, total_tokens } = completion.usage;
+  return { prompt_tokens, completion_tokens, total_tokens };
 }
 
 /**
@@ -63,6 +76,41 @@ export function createLlmGateway(settings: LlmSettings, recordCall: LlmCallRecor
       })
     : undefined;
 
+  /** One HTTP call; records it, with the problem found in the reply, if any. */
+  async function callOnce(
+    request: StructuredRequest<z.ZodType>,
+    messages: OpenAI.ChatCompletionMessageParam[],
+  ): Promise<{ content: string; usage: LlmCallRecord['usage']; recordOutcome(problem: string | null): Promise<void> }> {
+    const started = Date.now();
+    const sent = [...messages];
+    const record = (fields: Pick<LlmCallRecord, 'response' | 'error' | 'usage'>) =>
+      recordCall({
+        ...request.context,
+        model: settings.model,
+        request: { messages: sent, schemaName: request.schemaName },
+        latencyMs: Date.now() - started,
+        ...fields,
+      });
+    let completion: OpenAI.ChatCompletion;
+    try {
+      completion = await client!.chat.completions.create(
+        {
+          model: settings.model,
+          messages: sent,
+          response_format: responseFormatFor(request.schemaName, request.schema),
+        },
+        { signal: request.signal },
+      );
+    } catch (error) {
+      const classified = classifyModelError(error, settings.model);
+      await record({ response: null, error: classified.message, usage: null });
+      throw classified;
+    }
+    const content = completion.choices[0]?.message?.content ?? '';
+    const usage = usageOf(completion);
+    return { content, usage, recordOutcome: (problem) => record({ response: content, error: problem, usage }) };
+  }
+
   return {
     async completeStructured<S extends z.ZodType>(
       request: StructuredRequest<S>,
@@ -78,49 +126,30 @@ export function createLlmGateway(settings: LlmSettings, recordCall: LlmCallRecor
         { role: 'system', content: request.system },
         { role: 'user', content: request.user },
       ];
-      const started = Date.now();
-      const record = (fields: Pick<LlmCallRecord, 'response' | 'error' | 'usage'>) =>
-        recordCall({
-          ...request.context,
-          model: settings.model,
-          request: { messages, schemaName: request.schemaName },
-          latencyMs: Date.now() - started,
-          ...fields,
-        });
-
-      let completion: OpenAI.ChatCompletion;
-      try {
-        completion = await client.chat.completions.create({
-          model: settings.model,
-          messages,
-          response_format: responseFormatFor(request.schemaName, request.schema),
-        });
-      } catch (error) {
-        const classified = classifyModelError(error, settings.model);
-        await record({ response: null, error: classified.message, usage: null });
-        throw classified;
-      }
-
-      const usage = completion.usage
-        ? {
-            prompt_tokens: completion.usage.prompt_tokens,
-            completion_tokens: completion.usage.completion_tokens,
-            total_tokens: completion.usage.total_tokens,
-          }
-        : null;
-      const content = completion.choices[0]?.message?.content ?? '';
-      const parsed = parseStructuredContent(content, request.schema);
-      await record({ response: content, error: parsed.success ? null : parsed.error, usage });
-      if (!parsed.success) {
-        throw new ServiceError(
-          'AI_SERVICE_ERROR',
-          `The model's ${request.schemaName} reply did not parse: ${parsed.error}`,
+      let totalTokens = 0;
+      for (let correction = 0; ; correction += 1) {
+        const { content, usage, recordOutcome } = await callOnce(request, messages);
+        totalTokens += usage?.total_tokens ?? 0;
+        const parsed = parseStructuredContent(content, request.schema);
+        const problem = parsed.success ? (request.check?.(parsed.value) ?? null) : parsed.error;
+        await recordOutcome(problem);
+        if (parsed.success && problem === null) return { value: parsed.value, totalTokens };
+        if (correction === MAX_REPLY_CORRECTIONS) {
+          throw new ServiceError(
+            'AI_SERVICE_ERROR',
+            `The model's ${request.schemaName} reply was unusable ${correction + 1} times in a row; last problem: ${problem}`,
+            { retryable: true },
+          );
+        }
+        // Feed the exact problem back, so the next reply fixes it rather than repeating it.
+        messages.push(
+          { role: 'assistant', content },
           {
-            retryable: true,
+            role: 'user',
+            content: `That reply cannot be used: ${problem}\nReply again with the complete JSON object, corrected.`,
           },
         );
       }
-      return { value: parsed.value, totalTokens: usage?.total_tokens ?? 0 };
     },
   };
 }
@@ -132,10 +161,10 @@ export function parseStructuredContent<S extends z.ZodType>(content: string, sch
   try {
     json = JSON.parse(content);
   } catch (error) {
-    return { success: false, error: `not JSON (${(error as Error).message})` };
+    return { success: false, error: `the reply is not JSON (${(error as Error).message})` };
   }
   const result = schema.safeParse(json);
   return result.success
     ? { success: true, value: result.data }
-    : { success: false, error: z.prettifyError(result.error) };
+    : { success: false, error: `the reply does not match the schema: ${z.prettifyError(result.error)}` };
 }

@@ -33,14 +33,49 @@ export function planPrompt(requirement: Requirement, installedPackages: string[]
       'Reply with a plan: a snake_case function name, typed parameters (JSON-serialisable types),',
       'the return shape (a JSON object), the Python packages it imports (only from the installed list; the standard library needs no entry),',
       'and documentation queries: fully qualified names of the library functions or classes the implementer must look up',
-      '(for example "rdkit.Chem.MolFromSmiles").',
+      '(for example "rdkit.Chem.MolFromSmiles"), or short descriptions of what to look up; at least one query for every dependency.',
       `Installed packages: ${installedPackages.join(', ')}.`,
     ].join(' '),
     user: describeRequirement(requirement),
   };
 }
 
-export function implementPrompt(requirement: Requirement, plan: ToolPlan, docs: DocSnippet[]): Prompt {
+/** What the previous attempt got wrong, for a repair. */
+export interface RepairContext {
+  attempt: number;
+  previousCode: string;
+  verdict: 'crashed' | 'schema_violation' | 'wrong_values';
+  problems: string[];
+}
+
+const REPAIR_ADVICE: Record<RepairContext['verdict'], string> = {
+  crashed: 'The code crashed or could not be loaded: fix the code.',
+  schema_violation:
+    'The code returned values that do not fit your output schema: fix the code or the schema, whichever is wrong.',
+  wrong_values:
+    'The code ran, but returned other values than your test cases expect. Either the code or the expected values are wrong: check each expected value independently (by hand, or against the documentation) and fix whichever is wrong; do not break correct code to match a wrong expectation.',
+};
+
+function repairSection(repair: RepairContext): string {
+  return [
+    '',
+    `Attempt ${repair.attempt - 1} failed validation. ${REPAIR_ADVICE[repair.verdict]}`,
+    'Failures:',
+    ...repair.problems.map((problem) => `- ${problem}`),
+    '',
+    'Previous code:',
+    '```python',
+    repair.previousCode,
+    '```',
+  ].join('\n');
+}
+
+export function implementPrompt(
+  requirement: Requirement,
+  plan: ToolPlan,
+  docs: DocSnippet[],
+  repair: RepairContext | null,
+): Prompt {
   const documentation = docs.length
     ? docs.map((doc) => `### ${doc.name}${doc.signature}\n${doc.doc}`).join('\n\n')
     : '(no documentation found)';
@@ -63,6 +98,7 @@ export function implementPrompt(requirement: Requirement, plan: ToolPlan, docs: 
       '',
       'Documentation of the installed versions:',
       documentation,
+      ...(repair ? [repairSection(repair)] : []),
     ].join('\n'),
   };
 }

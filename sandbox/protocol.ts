@@ -1,12 +1,17 @@
 import type { DocSnippet } from '../llm/prompts';
 import type { TestCase } from '../llm/schemas';
-import type { Sandbox } from './runner';
+import type { Sandbox, SandboxLimitKind, SandboxReply } from './runner';
+
+export type { SandboxLimitKind } from './runner';
 
 /** The JSON the harness (sandbox/harness.py) answers, per mode. */
 export interface PythonError {
   type: string;
+  /** with a limit, ends in a hint for the model, e.g. "(the sandbox allows 2048 MB of memory)" */
   message: string;
   traceback: string;
+  /** the sandbox limit this exception most likely comes from (MemoryError, fork/thread EAGAIN, EFBIG/ENOSPC) */
+  limit?: SandboxLimitKind;
 }
 
 export type TestOutcome = 'pass' | 'mismatch' | 'exception' | 'not_serializable';
@@ -28,6 +33,23 @@ export interface ToolCallReply {
   ok: boolean;
   output?: unknown;
   error?: PythonError;
+}
+
+/**
+ * Every limit a run hit: the ones seen from outside (the run was stopped, a cgroup counter moved)
+ * and the ones the tool's exceptions point at (e.g. a MemoryError it raised under RLIMIT_AS).
+ */
+export function limitsHit(outcome: SandboxReply<TestRunReply | ToolCallReply>): SandboxLimitKind[] {
+  const found = new Set<SandboxLimitKind>(outcome.exit.limitsHit);
+  if (!outcome.ok) {
+    if (outcome.limit) found.add(outcome.limit);
+  } else {
+    const reply = outcome.reply;
+    const errors =
+      'results' in reply ? [reply.loadError, ...reply.results.map((result) => result.error)] : [reply.error];
+    for (const error of errors) if (error?.limit) found.add(error.limit);
+  }
+  return [...found];
 }
 
 /** Runs a tool's test cases in the sandbox. `problem` is set when the run itself broke down. */

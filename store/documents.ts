@@ -66,6 +66,8 @@ export interface ToolDocument {
   dependencies: string[];
   test_cases: TestCaseDocument[];
   status: ToolStatus;
+  /** for a failed tool: what its last attempt got wrong */
+  errors: string[];
   session_id: ObjectId;
   job_id: string;
   requirement_index: number;

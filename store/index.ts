@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { createAgentSessionStore } from './agent-sessions';
+import { createArtifactStore } from './artifacts';
 import { createSessionStore } from './sessions';
 import { createToolStore } from './tools';
 
@@ -8,6 +9,7 @@ export function createStores(db: Db) {
     sessions: createSessionStore(db),
     tools: createToolStore(db),
     agentSessions: createAgentSessionStore(db),
+    artifacts: createArtifactStore(db),
   };
 }
 

@@ -25,6 +25,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db.collection('tools').createIndex({ session_id: 1 }, { name: 'session' }),
     db.collection('tools').createIndex({ name: 1, version: -1 }, { name: 'name_version' }),
     db.collection('agent_sessions').createIndex({ job_id: 1, created_at: 1 }, { name: 'job_calls' }),
+    db.collection('artifacts').createIndex({ key: 1 }, { unique: true, name: 'key_unique' }),
+    db.collection('artifacts').createIndex({ job_id: 1 }, { name: 'job' }),
   ]);
 }
 

@@ -1,4 +1,7 @@
 import type { Config } from '../config';
+import path from 'node:path';
+import { createDocsIndex, missingDependencyDocs, type DocsIndex } from '../docs-index';
+import { toolsmithCacheDir } from '../infra/cache';
 import type { ActivityDependencies } from '../activities';
 import { createLlmGateway } from '../llm/gateway';
 import { createSandbox } from '../sandbox/runner';
@@ -11,6 +14,7 @@ export const SANDBOX_MAX_PROCESSES = 64;
 export interface WorkerDependencies {
   activities: ActivityDependencies;
   mongo: MongoHandle;
+  docsIndex: DocsIndex;
 }
 
 /** Builds the Mongo, model and sandbox clients once per worker process. */
@@ -43,8 +47,25 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       processes: SANDBOX_MAX_PROCESSES,
     },
   });
+  const installedPackages = runtimePackageNames();
+  const docsIndex = createDocsIndex({
+    pythonPath: path.join(config.sandbox.runtimeDir, 'bin', 'python'),
+    cacheDir: toolsmithCacheDir(),
+    packages: installedPackages,
+  });
   return {
     mongo,
-    activities: { stores, llm, sandbox, toolsDir: config.toolsDir, installedPackages: runtimePackageNames() },
+    docsIndex,
+    activities: {
+      stores,
+      llm,
+      sandbox,
+      docs: {
+        search: (queries, packages) => docsIndex.search(queries, { packages }),
+        missingPackages: missingDependencyDocs,
+      },
+      toolsDir: config.toolsDir,
+      installedPackages,
+    },
   };
 }

@@ -12,6 +12,15 @@ async function main(): Promise<void> {
     // Keep serving: validation fails closed with this same message until the sandbox works.
     console.error(`[worker] WARNING: ${(error as Error).message}`);
   }
+  try {
+    const index = await dependencies.docsIndex.ensureBuilt();
+    console.log(
+      `[worker] documentation index: ${index.entries} entries (${index.extracted ? `built in ${index.buildMs} ms` : 'cached'})`,
+    );
+  } catch (error) {
+    // Searches retry the build; until it works, tools that need documentation fail with a clear error.
+    console.error(`[worker] WARNING: could not build the documentation index: ${(error as Error).message}`);
+  }
   if (!config.llm.apiKey) {
     console.error(
       '[worker] WARNING: OPENAI_API_KEY is not set; every job will fail with AI_SERVICE_ERROR until it is.',

@@ -3,17 +3,22 @@ import type { ActivityOptions } from '@temporalio/workflow';
 /**
  * Named presets, one per kind of work. Timeouts are per attempt; Temporal retries with backoff,
  * and an activity that throws a non-retryable ApplicationFailure (bad key, invalid request)
- * fails at once.
+ * fails at once. Long activities heartbeat (activities/heartbeat.ts), so a worker that dies
+ * mid-call is noticed within the heartbeat timeout and the attempt moves to another worker.
  */
-export const LLM_CALL_TIMEOUT = '3 minutes';
+export const LLM_CALL_TIMEOUT = '5 minutes';
 export const LLM_MAX_ATTEMPTS = 5;
-export const SANDBOX_RUN_TIMEOUT = '2 minutes';
+export const SANDBOX_RUN_TIMEOUT = '3 minutes';
 export const SANDBOX_MAX_ATTEMPTS = 3;
+/** the first search may build the documentation index of the runtime */
+export const DOCS_SEARCH_TIMEOUT = '10 minutes';
 export const STORAGE_WRITE_TIMEOUT = '30 seconds';
 export const STORAGE_MAX_ATTEMPTS = 10;
+export const HEARTBEAT_TIMEOUT = '15 seconds';
 
 export const llmActivityOptions: ActivityOptions = {
   startToCloseTimeout: LLM_CALL_TIMEOUT,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -24,12 +29,18 @@ export const llmActivityOptions: ActivityOptions = {
 
 export const sandboxActivityOptions: ActivityOptions = {
   startToCloseTimeout: SANDBOX_RUN_TIMEOUT,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: SANDBOX_MAX_ATTEMPTS,
   },
+};
+
+export const docsActivityOptions: ActivityOptions = {
+  ...sandboxActivityOptions,
+  startToCloseTimeout: DOCS_SEARCH_TIMEOUT,
 };
 
 export const storageActivityOptions: ActivityOptions = {

@@ -17,6 +17,14 @@ export interface JobInput {
   clientSessionId: string | null;
   /** ISO time the client's request was accepted: the job's and its session's createdAt */
   requestedAt: string;
+  settings: GenerationSettings;
+}
+
+export interface GenerationSettings {
+  /** repairs after the first implementation; each is one more implement + validate */
+  maxRepairRounds: number;
+  /** a tool still unfinished after this long fails with GENERATION_TIMEOUT */
+  toolDeadlineMs: number;
 }
 
 export type ToolStage =
@@ -26,6 +34,8 @@ export interface ToolProgress {
   requirementIndex: number;
   stage: ToolStage;
   name: string | null;
+  /** implementation attempts so far: 1, then one more per repair */
+  attempts: number;
   toolId: string | null;
   error: string | null;
 }

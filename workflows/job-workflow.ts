@@ -1,6 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -8,8 +10,15 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MirrorJobInput } from '../activities/mirror';
+import type { ValidateToolOutput } from '../activities/validate';
+import type { ToolPlan } from '../llm/schemas';
 import type { SessionStatus } from '../store/documents';
-import { llmActivityOptions, sandboxActivityOptions, storageActivityOptions } from './activity-options';
+import {
+  docsActivityOptions,
+  llmActivityOptions,
+  sandboxActivityOptions,
+  storageActivityOptions,
+} from './activity-options';
 import {
   progressQuery,
   type GeneratedToolRef,
@@ -25,6 +34,7 @@ import { jobStageKey, jobStatusKey } from './search-attributes';
 
 const llm = proxyActivities<Activities>(llmActivityOptions);
 const sandbox = proxyActivities<Activities>(sandboxActivityOptions);
+const docs = proxyActivities<Activities>(docsActivityOptions);
 const storage = proxyActivities<Activities>(storageActivityOptions);
 
 /** Session stages in order: a job's session shows the least advanced stage of its running tools. */
@@ -43,31 +53,52 @@ class ToolGenerationFailed extends Error {
 interface FailureReason {
   code: string;
   message: string;
+  /** the model service refused us (bad or missing key): retrying this job as it is cannot help */
+  serviceRefused: boolean;
 }
 
-function failureReason(error: unknown): FailureReason {
-  if (error instanceof ToolGenerationFailed) return { code: error.code, message: error.message };
+function failureReason(error: unknown, toolDeadlineMs: number): FailureReason {
+  if (error instanceof ToolGenerationFailed) return { code: error.code, message: error.message, serviceRefused: false };
+  if (isCancellation(error)) {
+    return {
+      code: 'GENERATION_TIMEOUT',
+      message: `The tool was not finished within its deadline of ${Math.round(toolDeadlineMs / 1000)} s.`,
+      serviceRefused: false,
+    };
+  }
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
-    return { code: cause.type ?? 'INTERNAL_ERROR', message: cause.message };
+    const code = cause.type ?? 'INTERNAL_ERROR';
+    return { code, message: cause.message, serviceRefused: code === 'AI_SERVICE_ERROR' && cause.nonRetryable === true };
   }
-  return { code: 'INTERNAL_ERROR', message: (cause as Error)?.message ?? String(cause) };
+  return { code: 'INTERNAL_ERROR', message: (cause as Error)?.message ?? String(cause), serviceRefused: false };
+}
+
+function describeValidationFailure(validation: ValidateToolOutput, attempts: number): string {
+  return (
+    `The generated code still failed validation after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
+    `(${validation.testsPassed}/${validation.testsRun} tests passed, ${validation.verdict.replace('_', ' ')}): ${validation.problems.join('; ')}`
+  );
 }
 
 /**
- * One job: each requirement becomes a tool through plan → search docs → implement → validate →
- * register, all requirements at once, so one bad requirement never holds up or fails the others.
+ * One job: each requirement becomes a tool through plan → search docs → implement → validate
+ * (→ repair, a bounded number of times) → register. All requirements run at once, each in its own
+ * chain, so one bad requirement never holds up or fails the others.
  */
 export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   const { workflowId: jobId } = workflowInfo();
+  const { maxRepairRounds, toolDeadlineMs } = input.settings;
   const tools: ToolProgress[] = input.requirements.map((_, requirementIndex) => ({
     requirementIndex,
     stage: 'pending',
     name: null,
+    attempts: 0,
     toolId: null,
     error: null,
   }));
   const failures: ToolFailure[] = [];
+  const takenNames = new Set<string>();
   let status: WorkflowJobStatus = 'running';
   let currentToolIndex: number | null = null;
   let revision = 0;
@@ -121,44 +152,68 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   };
 
   const advance = async (index: number, stage: ToolStage) => {
-    const tool = tools[index]!;
-    tool.stage = stage;
+    tools[index]!.stage = stage;
     currentToolIndex = index;
     await mirror();
   };
 
-  async function generateTool(index: number): Promise<GeneratedToolRef> {
+  /** Function names are unique within a job: a second tool planned with a taken name gets a suffix. */
+  const claimName = (planned: string): string => {
+    let name = planned;
+    for (let suffix = 2; takenNames.has(name); suffix += 1) name = `${planned}_${suffix}`;
+    takenNames.add(name);
+    return name;
+  };
+
+  interface ToolWork {
+    plan: ToolPlan | null;
+    lastDraftRef: string | null;
+  }
+
+  async function generateTool(index: number, work: ToolWork): Promise<GeneratedToolRef> {
     const requirement = input.requirements[index]!;
     const tool = tools[index]!;
 
     await advance(index, 'planning');
-    const planned = await llm.planTool({ jobId, requirementIndex: index, requirement });
+    const planned = await llm.planTool.executeWithOptions(
+      { ...llmActivityOptions, summary: `plan requirement ${index + 1}` },
+      [{ jobId, requirementIndex: index, requirement }],
+    );
     totalTokens += planned.tokens;
-    tool.name = planned.plan.functionName;
+    const plan: ToolPlan = { ...planned.plan, functionName: claimName(planned.plan.functionName) };
+    work.plan = plan;
+    tool.name = plan.functionName;
 
     await advance(index, 'searching');
-    const { docs } = await sandbox.searchDocs({ plan: planned.plan });
+    const { docsRef } = await docs.searchDocs.executeWithOptions(
+      { ...docsActivityOptions, summary: `search docs for ${plan.functionName}` },
+      [{ jobId, requirementIndex: index, plan }],
+    );
 
-    await advance(index, 'implementing');
-    const implemented = await llm.implementTool({
-      jobId,
-      requirementIndex: index,
-      requirement,
-      plan: planned.plan,
-      docs,
-    });
-    totalTokens += implemented.tokens;
-
-    await advance(index, 'executing');
-    const validation = await sandbox.validateTool({
-      functionName: planned.plan.functionName,
-      implementation: implemented.implementation,
-    });
-    if (!validation.passed) {
-      throw new ToolGenerationFailed(
-        'VALIDATION_FAILED',
-        `The generated code failed validation (${validation.testsPassed}/${validation.testsRun} tests passed): ${validation.problems.join('; ')}`,
+    let validation: ValidateToolOutput | null = null;
+    for (let attempt = 1; attempt <= 1 + maxRepairRounds; attempt += 1) {
+      tool.attempts = attempt;
+      await advance(index, 'implementing');
+      const repair =
+        validation && validation.verdict !== 'passed' && work.lastDraftRef
+          ? { previousDraftRef: work.lastDraftRef, verdict: validation.verdict, problems: validation.problems }
+          : null;
+      const implemented = await llm.implementTool.executeWithOptions(
+        { ...llmActivityOptions, summary: `implement ${plan.functionName}, attempt ${attempt}` },
+        [{ jobId, requirementIndex: index, attempt, requirement, plan, docsRef, repair }],
       );
+      totalTokens += implemented.tokens;
+      work.lastDraftRef = implemented.draftRef;
+
+      await advance(index, 'executing');
+      validation = await sandbox.validateTool.executeWithOptions(
+        { ...sandboxActivityOptions, summary: `validate ${plan.functionName}, attempt ${attempt}` },
+        [{ functionName: plan.functionName, draftRef: implemented.draftRef }],
+      );
+      if (validation.verdict === 'passed') break;
+    }
+    if (!validation || validation.verdict !== 'passed') {
+      throw new ToolGenerationFailed('VALIDATION_FAILED', describeValidationFailure(validation!, tool.attempts));
     }
 
     await advance(index, 'registering');
@@ -168,21 +223,40 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       sessionId: input.sessionId,
       requirementIndex: index,
       requirement,
-      plan: planned.plan,
-      implementation: implemented.implementation,
+      plan,
+      draftRef: work.lastDraftRef!,
+      status: 'registered',
+      errors: [],
     });
     tool.toolId = registered.toolId;
     return { requirementIndex: index, toolId: registered.toolId, name: registered.name };
   }
 
   async function settleTool(index: number): Promise<GeneratedToolRef | FailureReason> {
+    const work: ToolWork = { plan: null, lastDraftRef: null };
     try {
-      const generated = await generateTool(index);
+      const generated = await CancellationScope.withTimeout(toolDeadlineMs, () => generateTool(index, work));
       await advance(index, 'completed');
       return generated;
     } catch (error) {
-      const reason = failureReason(error);
-      tools[index]!.error = reason.message;
+      const reason = failureReason(error, toolDeadlineMs);
+      const tool = tools[index]!;
+      tool.error = reason.message;
+      if (work.plan && work.lastDraftRef) {
+        // Kept, with its last code and what was wrong with it, for a person (or a retry) to pick up.
+        const stored = await storage.registerTool({
+          idempotencyKey: `${jobId}:${index}`,
+          jobId,
+          sessionId: input.sessionId,
+          requirementIndex: index,
+          requirement: input.requirements[index]!,
+          plan: work.plan,
+          draftRef: work.lastDraftRef,
+          status: 'failed',
+          errors: [reason.message],
+        });
+        tool.toolId = stored.toolId;
+      }
       failures.push({
         requirementIndex: index,
         toolRequirement: input.requirements[index]!,
@@ -200,13 +274,13 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   failures.sort((a, b) => a.requirementIndex - b.requirementIndex);
   currentToolIndex = null;
 
-  // When every tool failed on the model service itself (bad key, no key), the job could not run at all.
-  const serviceFailures = outcomes.filter(
-    (outcome): outcome is FailureReason => 'code' in outcome && outcome.code === 'AI_SERVICE_ERROR',
+  // Every tool refused by the model service itself (no key, rejected key): the job could not run at all.
+  const refusals = outcomes.filter(
+    (outcome): outcome is FailureReason => 'serviceRefused' in outcome && outcome.serviceRefused,
   );
-  if (generated.length === 0 && serviceFailures.length === outcomes.length) {
+  if (generated.length === 0 && refusals.length === outcomes.length) {
     status = 'failed';
-    const message = serviceFailures[0]!.message;
+    const message = refusals[0]!.message;
     await mirror({ code: 'AI_SERVICE_ERROR', message });
     throw ApplicationFailure.create({ type: 'AI_SERVICE_ERROR', message, nonRetryable: true });
   }

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ObjectId } from 'mongodb';
 import { createActivities, type Activities } from '../../activities';
 import { loadConfig } from '../../config';
-import { createWorkerDependencies, type WorkerDependencies } from '../../worker/dependencies';
-import {
-  implementationReply,
-  molecularWeightCode,
-  molecularWeightImplementation,
-  molecularWeightPlan,
-} from '../helpers/canned-tools';
-import { startMongoServer, provisionedTools, type MongoServer } from '../helpers/stack';
 import { toImplementedTool, toolImplementationSchema } from '../../llm/schemas';
+import { createWorkerDependencies, type WorkerDependencies } from '../../worker/dependencies';
+import { implementationReply, molecularWeightCode, molecularWeightPlan } from '../helpers/canned-tools';
+import { provisionedTools, startMongoServer, type MongoServer } from '../helpers/stack';
 
 function implementation(code: string, expected: unknown = { molecular_weight: 46.069 }) {
   return toImplementedTool(
@@ -25,14 +20,26 @@ function implementation(code: string, expected: unknown = { molecular_weight: 46
 }
 
 describe('activities, run in a MockActivityEnvironment against the real sandbox and MongoDB', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let mongoServer: MongoServer;
   let dependencies: WorkerDependencies;
   let activities: Activities;
   let toolsDir: string;
+  let drafts = 0;
   const environment = new MockActivityEnvironment();
   const run = <A extends (...args: any[]) => Promise<any>>(activity: A, ...args: Parameters<A>) =>
     environment.run(activity, ...args) as ReturnType<A>;
+
+  const saveDraft = (content: unknown) => {
+    drafts += 1;
+    return dependencies.activities.stores.artifacts.save({
+      jobId: 'job_activity_test',
+      requirementIndex: 0,
+      kind: 'implementation',
+      key: `job_activity_test:0:implementation:${drafts}`,
+      content,
+    });
+  };
 
   before(async () => {
     const tools = await provisionedTools();
@@ -55,92 +62,130 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
     await rm(toolsDir, { recursive: true, force: true });
   });
 
-  describe('validateTool', () => {
-    const validate = (code: string, expected?: unknown) =>
-      run(activities.validateTool, {
-        functionName: 'calculate_molecular_weight',
-        implementation: implementation(code, expected),
-      });
+  describe('validateTool tells a crash from a schema violation from a wrong value', () => {
+    const validate = async (code: string, expected?: unknown, outputSchema?: object) => {
+      const draft = implementation(code, expected);
+      const draftRef = await saveDraft(outputSchema ? { ...draft, outputSchema } : draft);
+      return run(activities.validateTool, { functionName: 'calculate_molecular_weight', draftRef });
+    };
 
     it('passes code whose tests pass', async () => {
-      const result = await validate(molecularWeightCode);
-      assert.deepEqual(result, { passed: true, problems: [], testsRun: 1, testsPassed: 1 });
+      assert.deepEqual(await validate(molecularWeightCode), {
+        verdict: 'passed',
+        problems: [],
+        testsRun: 1,
+        testsPassed: 1,
+      });
     });
 
-    it('reports a value mismatch as such, with expected and actual values', async () => {
+    it('reports a value mismatch as wrong_values, with expected and actual values', async () => {
       const result = await validate(molecularWeightCode, { molecular_weight: 12 });
-      assert.equal(result.passed, false);
+      assert.equal(result.verdict, 'wrong_values');
       assert.match(
         result.problems[0]!,
         /value mismatch: expected \{"molecular_weight":12\}, got \{"molecular_weight":46\.06/,
       );
     });
 
-    it('reports an exception with its type and message', async () => {
+    it('reports an exception as a crash, with its type and message', async () => {
       const result = await validate('def calculate_molecular_weight(smiles):\n    return 1 / 0\n');
-      assert.equal(result.passed, false);
+      assert.equal(result.verdict, 'crashed');
       assert.match(result.problems[0]!, /raised ZeroDivisionError: division by zero/);
     });
 
     it('reports a module that does not load, and one without the planned function', async () => {
       const broken = await validate('def calculate_molecular_weight(smiles:\n');
+      assert.equal(broken.verdict, 'crashed');
       assert.match(broken.problems[0]!, /does not load: SyntaxError/);
       const missing = await validate('def other(smiles):\n    return {}\n');
-      assert.match(
-        missing.problems[0]!,
-        /does not load: AttributeError: the module defines no function named 'calculate_molecular_weight'/,
-      );
+      assert.match(missing.problems[0]!, /no function named 'calculate_molecular_weight'/);
     });
 
-    it('reports a value that is not JSON-serialisable', async () => {
+    it('reports a value that is not JSON-serialisable as a crash', async () => {
       const result = await validate(
         'def calculate_molecular_weight(smiles):\n    return {"molecular_weight": {1, 2}}\n',
       );
+      assert.equal(result.verdict, 'crashed');
       assert.match(result.problems[0]!, /not JSON-serialisable/);
     });
 
-    it('stops code that loops forever at the wall-time limit', async () => {
-      const sandbox = dependencies.activities.sandbox;
-      const outcome = await sandbox.request(
-        { mode: 'call', source: 'def f():\n    while True: pass\n', functionName: 'f', input: {} },
-        { wallTimeMs: 2_000 },
+    it('reports output that does not fit the output schema as a schema violation', async () => {
+      const result = await validate(
+        'def calculate_molecular_weight(smiles):\n    return {"molecular_weight": "46.07"}\n',
+        { molecular_weight: '46.07' },
       );
-      assert.equal(outcome.ok, false);
-      assert.match(outcome.ok ? '' : outcome.problem, /wall-time limit/);
+      assert.equal(result.verdict, 'schema_violation');
+      assert.match(result.problems[0]!, /does not fit the output schema: data\/molecular_weight must be number/);
     });
   });
 
   describe('searchDocs', () => {
-    it('answers the plan queries with signatures and docstrings from the installed RDKit', async () => {
-      const { docs } = await run(activities.searchDocs, { plan: molecularWeightPlan });
-      assert.deepEqual(
-        docs.map((doc) => doc.name),
-        ['rdkit.Chem.MolFromSmiles', 'rdkit.Chem.Descriptors.MolWt'],
+    it('finds the documentation of the installed RDKit for the plan and stores it by reference', async () => {
+      const { docsRef, found } = await run(activities.searchDocs, {
+        jobId: 'job_docs_test',
+        requirementIndex: 0,
+        plan: molecularWeightPlan,
+      });
+      const docs = await dependencies.activities.stores.artifacts.load<{ name: string; doc: string }[]>(
+        docsRef,
+        'docs',
       );
-      assert.ok(docs.every((doc) => doc.doc.length > 0));
+      assert.equal(docs.length, found);
+      const names = docs.map((doc) => doc.name);
+      assert.ok(names.includes('rdkit.Chem.MolFromSmiles'), names.join(', '));
+      assert.ok(names.includes('rdkit.Chem.Descriptors.MolWt'), names.join(', '));
+    });
+
+    it('fails with a non-retryable INSUFFICIENT_API_SPECS when a dependency has no relevant documentation', async () => {
+      const plan = { ...molecularWeightPlan, docQueries: ['quantum flux capacitor calibration'] };
+      await assert.rejects(
+        run(activities.searchDocs, { jobId: 'job_docs_test', requirementIndex: 1, plan }),
+        (error: any) => {
+          assert.equal(error.type, 'INSUFFICIENT_API_SPECS');
+          assert.equal(error.nonRetryable, true);
+          assert.match(error.message, /No relevant API documentation .* for rdkit/);
+          return true;
+        },
+      );
     });
   });
 
   describe('registerTool', () => {
+    const registration = async (key: string, status: 'registered' | 'failed') => ({
+      idempotencyKey: key,
+      jobId: 'job_register_test',
+      sessionId: new ObjectId().toHexString(),
+      requirementIndex: 0,
+      requirement: { description: 'molecular weight', input: 'SMILES', output: 'weight' },
+      plan: molecularWeightPlan,
+      draftRef: await saveDraft(implementation(molecularWeightCode)),
+      status,
+      errors: status === 'failed' ? ['test 1: value mismatch'] : [],
+    });
+
     it('registers once per idempotency key, writes the file and links the session', async () => {
-      const sessionId = new ObjectId().toHexString();
-      const input = {
-        idempotencyKey: `job_register_test:0`,
-        jobId: 'job_register_test',
-        sessionId,
-        requirementIndex: 0,
-        requirement: { description: 'molecular weight', input: 'SMILES', output: 'weight' },
-        plan: molecularWeightPlan,
-        implementation: toImplementedTool(toolImplementationSchema.parse(molecularWeightImplementation)),
-      };
+      const input = await registration('job_register_test:0', 'registered');
       const first = await run(activities.registerTool, input);
       const retried = await run(activities.registerTool, input);
       assert.deepEqual(retried, first);
-      const stored = await dependencies.activities.stores.tools.findByIds([new ObjectId(first.toolId)]);
-      assert.equal(stored.length, 1);
       const db = dependencies.mongo.db;
       assert.equal(await db.collection('tools').countDocuments({ idempotency_key: input.idempotencyKey }), 1);
       assert.equal(await readFile(path.join(toolsDir, 'calculate_molecular_weight.py'), 'utf8'), molecularWeightCode);
+      const session = await db.collection('sessions').findOne({ _id: new ObjectId(input.sessionId) });
+      assert.equal(session, null, 'linking never creates a session; the mirror does');
+    });
+
+    it('keeps a failed tool with its code and errors, versioned, without writing it to the tools directory', async () => {
+      const before = await stat(path.join(toolsDir, 'calculate_molecular_weight.py'));
+      const input = await registration('job_register_test:1', 'failed');
+      const stored = await run(activities.registerTool, input);
+      const tool = await dependencies.activities.stores.tools.findById(new ObjectId(stored.toolId));
+      assert.equal(tool?.status, 'failed');
+      assert.deepEqual(tool?.errors, ['test 1: value mismatch']);
+      assert.equal(tool?.code, molecularWeightCode);
+      assert.equal(stored.version, 2, 'second tool of that name');
+      const after = await stat(path.join(toolsDir, 'calculate_molecular_weight.py'));
+      assert.equal(after.mtimeMs, before.mtimeMs);
     });
   });
 });

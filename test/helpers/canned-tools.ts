@@ -79,3 +79,150 @@ export function molecularWeightScript(options: { delayMs?: number } = {}): Model
     return { status: 400, error: `the scripted model has no answer for schema ${call.schemaName}` };
   };
 }
+
+/** A requirement the scripted model recognises, with its plan and its implementation per attempt. */
+export interface CannedTool {
+  matches: RegExp;
+  plan: object;
+  /** attempt 1 gets the first, a repair the next; the last one repeats */
+  implementations: object[];
+}
+
+function requirementText(call: ModelCall): string {
+  return call.messages.find((message) => message.role === 'user')?.content ?? '';
+}
+
+/** The implement prompt names the failed attempt on a repair ("Attempt 2 failed validation"). */
+export function attemptOf(call: ModelCall): number {
+  const repaired = /Attempt (\d+) failed validation/.exec(requirementText(call));
+  return repaired ? Number(repaired[1]) + 1 : 1;
+}
+
+/** Like a model reading its prompt: the function gets the name the (possibly renamed) plan gives it. */
+function followPlannedName(tool: CannedTool, implementation: object, prompt: string): object {
+  const cannedName = (tool.plan as { functionName: string }).functionName;
+  const plannedName = /"functionName": "([a-z0-9_]+)"/.exec(prompt)?.[1] ?? cannedName;
+  const { code } = implementation as { code: string };
+  return { ...implementation, code: code.replace(`def ${cannedName}(`, `def ${plannedName}(`) };
+}
+
+export function catalogueScript(catalogue: CannedTool[], options: { delayMs?: number } = {}): ModelScript {
+  return (call: ModelCall): ModelReply => {
+    const text = requirementText(call);
+    const description = /^Description: (.*)$/m.exec(text)?.[1] ?? '';
+    const tool = catalogue.find((entry) => entry.matches.test(description));
+    if (!tool)
+      return { status: 400, error: `the scripted model does not know this requirement: ${text.slice(0, 200)}` };
+    if (call.schemaName === 'tool_plan') return { json: tool.plan, delayMs: options.delayMs };
+    if (call.schemaName === 'tool_implementation') {
+      const index = Math.min(attemptOf(call), tool.implementations.length) - 1;
+      return { json: followPlannedName(tool, tool.implementations[index]!, text), delayMs: options.delayMs };
+    }
+    return { status: 400, error: `the scripted model has no answer for schema ${call.schemaName}` };
+  };
+}
+
+export const molecularWeightTool: CannedTool = {
+  matches: /molecular weight/i,
+  plan: molecularWeightPlan,
+  implementations: [molecularWeightImplementation],
+};
+
+/** First attempt uses the monoisotopic mass (46.042) where the tests expect the average weight: a repair fixes it. */
+export const molecularWeightNeedingRepair: CannedTool = {
+  matches: /average molecular mass/i,
+  plan: { ...molecularWeightPlan, functionName: 'average_molecular_mass' },
+  implementations: [
+    implementationReply(
+      molecularWeightCode
+        .replace('def calculate_molecular_weight', 'def average_molecular_mass')
+        .replace('Descriptors.MolWt(mol)', 'Descriptors.ExactMolWt(mol)'),
+      [{ input: { smiles: 'CCO' }, expected: { molecular_weight: 46.069 }, tolerance: 0.01 }],
+    ),
+    implementationReply(molecularWeightCode.replace('def calculate_molecular_weight', 'def average_molecular_mass'), [
+      { input: { smiles: 'CCO' }, expected: { molecular_weight: 46.069 }, tolerance: 0.01 },
+    ]),
+  ],
+};
+
+const temperatureCode = `def convert_temperature(value: float, from_unit: str, to_unit: str) -> dict:
+    """Convert a temperature between Celsius (C), Fahrenheit (F) and Kelvin (K)."""
+    to_kelvin = {"C": lambda v: v + 273.15, "F": lambda v: (v - 32) * 5 / 9 + 273.15, "K": lambda v: v}
+    from_kelvin = {"C": lambda k: k - 273.15, "F": lambda k: (k - 273.15) * 9 / 5 + 32, "K": lambda k: k}
+    if from_unit not in to_kelvin or to_unit not in from_kelvin:
+        raise ValueError("units must be C, F or K")
+    return {"value": from_kelvin[to_unit](to_kelvin[from_unit](value)), "unit": to_unit}
+`;
+
+export const temperatureTool: CannedTool = {
+  matches: /temperature/i,
+  plan: {
+    functionName: 'convert_temperature',
+    summary: 'Convert a temperature between Celsius, Fahrenheit and Kelvin.',
+    parameters: [
+      { name: 'value', type: 'float', description: 'the temperature' },
+      { name: 'from_unit', type: 'str', description: 'C, F or K' },
+      { name: 'to_unit', type: 'str', description: 'C, F or K' },
+    ],
+    returns: { type: 'dict', description: '{"value": float, "unit": str}' },
+    dependencies: [],
+    docQueries: [],
+  },
+  implementations: [
+    {
+      code: temperatureCode,
+      inputSchemaJson: JSON.stringify({ type: 'object', required: ['value', 'from_unit', 'to_unit'] }),
+      outputSchemaJson: JSON.stringify({
+        type: 'object',
+        properties: { value: { type: 'number' }, unit: { type: 'string' } },
+        required: ['value', 'unit'],
+      }),
+      testCases: [
+        {
+          inputJson: JSON.stringify({ value: 100, from_unit: 'C', to_unit: 'F' }),
+          expectedOutputJson: JSON.stringify({ value: 212, unit: 'F' }),
+          tolerance: 1e-6,
+        },
+        {
+          inputJson: JSON.stringify({ value: 0, from_unit: 'K', to_unit: 'C' }),
+          expectedOutputJson: JSON.stringify({ value: -273.15, unit: 'C' }),
+          tolerance: 1e-6,
+        },
+      ],
+    },
+  ],
+};
+
+/** No code can predict the next lottery draw: every attempt fails its own test. */
+export const impossibleTool: CannedTool = {
+  matches: /lottery/i,
+  plan: {
+    functionName: 'predict_lottery_numbers',
+    summary: 'Predict the next lottery draw.',
+    parameters: [{ name: 'draw_date', type: 'str', description: 'date of the draw' }],
+    returns: { type: 'dict', description: '{"numbers": list[int]}' },
+    dependencies: [],
+    docQueries: [],
+  },
+  implementations: [
+    {
+      code: 'import random\n\ndef predict_lottery_numbers(draw_date: str) -> dict:\n    """Guess."""\n    return {"numbers": sorted(random.sample(range(1, 50), 6))}\n',
+      inputSchemaJson: JSON.stringify({ type: 'object', required: ['draw_date'] }),
+      outputSchemaJson: JSON.stringify({ type: 'object', required: ['numbers'] }),
+      testCases: [
+        {
+          inputJson: JSON.stringify({ draw_date: '2027-01-01' }),
+          expectedOutputJson: JSON.stringify({ numbers: [4, 8, 15, 16, 23, 42] }),
+          tolerance: 0,
+        },
+      ],
+    },
+  ],
+};
+
+export const standardCatalogue: CannedTool[] = [
+  molecularWeightNeedingRepair,
+  molecularWeightTool,
+  temperatureTool,
+  impossibleTool,
+];

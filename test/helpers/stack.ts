@@ -56,6 +56,8 @@ export interface TestStack {
   mongoServer: MongoServer;
   toolsDir: string;
   tools: ProvisionedTools;
+  /** the environment the service was configured from, for starting worker processes */
+  serviceEnv: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,8 @@ export interface StackOptions {
   script: ModelScript;
   /** environment overrides for the service's config (e.g. OPENAI_API_KEY: '') */
   env?: Record<string, string>;
+  /** false: no worker in this process; the test runs worker processes itself (with `serviceEnv`) */
+  inProcessWorker?: boolean;
 }
 
 /**
@@ -84,7 +88,7 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     }),
   ]);
   const toolsDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-tools-'));
-  const config = loadConfig({
+  const serviceEnv: Record<string, string> = {
     MONGODB_URL: mongoServer.url,
     MONGODB_DB_NAME: `toolsmith_test_${new ObjectId().toHexString()}`,
     TEMPORAL_ADDRESS: env.address,
@@ -96,16 +100,21 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     BWRAP_PATH: tools.bwrapPath,
     TOOLS_DIR: toolsDir,
     ...options.env,
-  });
+  };
+  const config = loadConfig(serviceEnv);
 
   const workerDependencies = await createWorkerDependencies(config);
-  const worker: Worker = await createToolsmithWorker({
-    connection: env.nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    dependencies: workerDependencies.activities,
-  });
-  const workerRun = worker.run();
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  if (options.inProcessWorker !== false) {
+    worker = await createToolsmithWorker({
+      connection: env.nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      dependencies: workerDependencies.activities,
+    });
+    workerRun = worker.run();
+  }
 
   const mongo = createMongo(config.mongo.url, config.mongo.dbName, 2_000);
   const stores = createStores(mongo.db);
@@ -117,6 +126,7 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
       uiUrl: config.temporal.uiUrl,
     },
     stores,
+    config.generation,
   );
   const server: RunningServer = await startServer(
     createApp({
@@ -142,9 +152,10 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     mongoServer,
     toolsDir,
     tools,
+    serviceEnv,
     async stop() {
       await server.close();
-      worker.shutdown();
+      worker?.shutdown();
       await workerRun;
       await Promise.all([mongo.close(), workerDependencies.mongo.close(), model.close()]);
       await env.teardown();

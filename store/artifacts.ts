@@ -1,0 +1,53 @@
+import { Db, ObjectId } from 'mongodb';
+
+/**
+ * Large intermediate payloads (documentation found, implementation drafts) live here and travel
+ * through the workflow as ids, so workflow histories stay small and open fast in the Web UI.
+ */
+export type ArtifactKind = 'docs' | 'implementation';
+
+interface ArtifactDocument {
+  _id: ObjectId;
+  job_id: string;
+  requirement_index: number;
+  kind: ArtifactKind;
+  /** the activity attempt's own key: a retried write returns the first write's id */
+  key: string;
+  content: unknown;
+  created_at: Date;
+}
+
+export function createArtifactStore(db: Db) {
+  const artifacts = db.collection<ArtifactDocument>('artifacts');
+  return {
+    async save(artifact: {
+      jobId: string;
+      requirementIndex: number;
+      kind: ArtifactKind;
+      key: string;
+      content: unknown;
+    }): Promise<string> {
+      const existing = await artifacts.findOne({ key: artifact.key }, { projection: { _id: 1 } });
+      if (existing) return existing._id.toHexString();
+      const _id = new ObjectId();
+      await artifacts.insertOne({
+        _id,
+        job_id: artifact.jobId,
+        requirement_index: artifact.requirementIndex,
+        kind: artifact.kind,
+        key: artifact.key,
+        content: artifact.content,
+        created_at: new Date(),
+      });
+      return _id.toHexString();
+    },
+
+    async load<T>(id: string, kind: ArtifactKind): Promise<T> {
+      const artifact = await artifacts.findOne({ _id: new ObjectId(id), kind });
+      if (!artifact) throw new Error(`artifact ${kind} ${id} is missing`);
+      return artifact.content as T;
+    },
+  };
+}
+
+export type ArtifactStore = ReturnType<typeof createArtifactStore>;

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
+import { pollUntil, postJson } from '../helpers/http';
+import { FINISHED, requirement } from '../helpers/jobs';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process';
+
+describe('(h) a worker killed with SIGKILL in the middle of a job', function () {
+  this.timeout(240_000);
+  let stack: TestStack;
+  const workers: WorkerProcess[] = [];
+
+  before(async () => {
+    // Slow model replies keep the first worker busy inside an activity when it is killed.
+    stack = await startTestStack({
+      script: catalogueScript(standardCatalogue, { delayMs: 2_000 }),
+      inProcessWorker: false,
+    });
+  });
+  after(async () => {
+    for (const worker of workers) worker.process.kill('SIGKILL');
+    await stack?.stop();
+  });
+
+  it('loses nothing: a new worker finishes the job with exactly one tool per requirement', async () => {
+    const first = startWorkerProcess(stack.serviceEnv);
+    workers.push(first);
+    const created = await postJson(`${stack.apiUrl}/jobs`, {
+      toolRequirements: [
+        requirement('Calculate the molecular weight of a compound from SMILES.'),
+        requirement('Convert a temperature between Celsius, Fahrenheit and Kelvin.'),
+      ],
+    });
+    assert.equal(created.status, 201);
+
+    await waitFor(
+      () => stack.model.calls.some((call) => call.schemaName === 'tool_implementation'),
+      60_000,
+      'the first implement call',
+    );
+    first.process.kill('SIGKILL');
+    assert.equal(await first.exited, null, 'killed by a signal, not exited');
+    const callsBeforeCrash = stack.model.calls.length;
+
+    const second = startWorkerProcess(stack.serviceEnv);
+    workers.push(second);
+    const { last } = await pollUntil(
+      `${stack.apiUrl}/jobs/${created.body.jobId}`,
+      (answer) => FINISHED.includes(answer.body.status),
+      150_000,
+      250,
+    );
+    assert.equal(last.body.status, 'completed', `${JSON.stringify(last.body)}\n${second.output()}`);
+    assert.deepEqual(last.body.failures, []);
+    assert.deepEqual(last.body.toolFiles.map((tool: any) => tool.fileName).sort(), [
+      'calculate_molecular_weight.py',
+      'convert_temperature.py',
+    ]);
+    assert.ok(stack.model.calls.length > callsBeforeCrash, 'the new worker redid the interrupted call');
+
+    const db = stack.mongo.db;
+    assert.equal(
+      await db.collection('tools').countDocuments({ job_id: created.body.jobId }),
+      2,
+      'one tool per requirement',
+    );
+    const session = await db.collection('sessions').findOne({ job_id: created.body.jobId });
+    assert.equal(session?.tool_ids.length, 2);
+    assert.equal(session?.status, 'completed');
+  });
+});

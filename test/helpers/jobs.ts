@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { pollUntil, postJson } from './http';
+import type { TestStack } from './stack';
+
+export const FINISHED = ['completed', 'failed', 'cancelled'];
+
+export function requirement(description: string) {
+  return { description, input: 'as described', output: 'as described' };
+}
+
+/** Submits a job over HTTP and waits for it to end; returns the final job answer. */
+export async function runJob(stack: TestStack, descriptions: string[], timeoutMs = 120_000): Promise<any> {
+  const created = await postJson(`${stack.apiUrl}/jobs`, { toolRequirements: descriptions.map(requirement) });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const { last } = await pollUntil(
+    `${stack.apiUrl}/jobs/${created.body.jobId}`,
+    (answer) => FINISHED.includes(answer.body.status),
+    timeoutMs,
+    200,
+  );
+  return last.body;
+}
+
+/** The activity types the workflow scheduled, in order, with their summaries, read from the real history. */
+export async function scheduledActivities(
+  stack: TestStack,
+  jobId: string,
+): Promise<{ type: string; summary: string | null }[]> {
+  const history = await stack.env.client.workflow.getHandle(jobId).fetchHistory();
+  const converter = stack.env.client.options.loadedDataConverter.payloadConverter;
+  return (history.events ?? [])
+    .filter((event) => event.activityTaskScheduledEventAttributes)
+    .map((event) => ({
+      type: event.activityTaskScheduledEventAttributes!.activityType!.name!,
+      summary: event.userMetadata?.summary ? (converter.fromPayload(event.userMetadata.summary) as string) : null,
+    }));
+}
