@@ -52,3 +52,9 @@ export const storageActivityOptions: ActivityOptions = {
     maximumAttempts: STORAGE_MAX_ATTEMPTS,
   },
 };
+
+/** The mirror is how the API answers when Temporal cannot: it keeps trying (latest state wins) rather than fail the job. */
+export const mirrorActivityOptions: ActivityOptions = {
+  startToCloseTimeout: STORAGE_WRITE_TIMEOUT,
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};

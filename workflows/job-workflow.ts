@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -16,6 +17,7 @@ import type { SessionStatus } from '../store/documents';
 import {
   docsActivityOptions,
   llmActivityOptions,
+  mirrorActivityOptions,
   sandboxActivityOptions,
   storageActivityOptions,
 } from './activity-options';
@@ -36,6 +38,7 @@ const llm = proxyActivities<Activities>(llmActivityOptions);
 const sandbox = proxyActivities<Activities>(sandboxActivityOptions);
 const docs = proxyActivities<Activities>(docsActivityOptions);
 const storage = proxyActivities<Activities>(storageActivityOptions);
+const mirrorStore = proxyActivities<Activities>(mirrorActivityOptions);
 
 /** Session stages in order: a job's session shows the least advanced stage of its running tools. */
 const SESSION_STAGE_ORDER: SessionStatus[] = ['pending', 'planning', 'searching', 'implementing', 'executing'];
@@ -129,13 +132,14 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
 
   setHandler(progressQuery, () => ({ status, progress: progress(), tools }));
 
-  const mirror = async (error: MirrorJobInput['error'] = null) => {
+  let jobError: MirrorJobInput['error'] = null;
+  const mirrorNow = async () => {
     revision += 1;
     upsertSearchAttributes([
       { key: jobStatusKey, value: status },
       { key: jobStageKey, value: sessionStatus() },
     ]);
-    await storage.mirrorJob({
+    await mirrorStore.mirrorJob({
       jobId,
       sessionId: input.sessionId,
       clientId: input.clientId,
@@ -146,15 +150,35 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       jobStatus: status,
       progress: progress(),
       failures,
-      error,
+      error: jobError,
       revision,
     });
   };
 
-  const advance = async (index: number, stage: ToolStage) => {
+  /**
+   * One mirror write in flight at a time, always of the latest state: stage changes that happen
+   * while a write is under way are coalesced into the next one, and no tool waits for MongoDB.
+   */
+  let mirrorWanted = true;
+  let finalStateReached = false;
+  const mirroring = (async () => {
+    for (;;) {
+      await condition(() => mirrorWanted || finalStateReached);
+      if (!mirrorWanted) return;
+      mirrorWanted = false;
+      await mirrorNow();
+    }
+  })();
+  const finishMirroring = async () => {
+    mirrorWanted = true;
+    finalStateReached = true;
+    await mirroring;
+  };
+
+  const advance = (index: number, stage: ToolStage) => {
     tools[index]!.stage = stage;
     currentToolIndex = index;
-    await mirror();
+    mirrorWanted = true;
   };
 
   /** Function names are unique within a job: a second tool planned with a taken name gets a suffix. */
@@ -174,7 +198,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     const requirement = input.requirements[index]!;
     const tool = tools[index]!;
 
-    await advance(index, 'planning');
+    advance(index, 'planning');
     const planned = await llm.planTool.executeWithOptions(
       { ...llmActivityOptions, summary: `plan requirement ${index + 1}` },
       [{ jobId, requirementIndex: index, requirement }],
@@ -184,7 +208,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     work.plan = plan;
     tool.name = plan.functionName;
 
-    await advance(index, 'searching');
+    advance(index, 'searching');
     const { docsRef } = await docs.searchDocs.executeWithOptions(
       { ...docsActivityOptions, summary: `search docs for ${plan.functionName}` },
       [{ jobId, requirementIndex: index, plan }],
@@ -193,7 +217,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     let validation: ValidateToolOutput | null = null;
     for (let attempt = 1; attempt <= 1 + maxRepairRounds; attempt += 1) {
       tool.attempts = attempt;
-      await advance(index, 'implementing');
+      advance(index, 'implementing');
       const repair =
         validation && validation.verdict !== 'passed' && work.lastDraftRef
           ? { previousDraftRef: work.lastDraftRef, verdict: validation.verdict, problems: validation.problems }
@@ -205,7 +229,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       totalTokens += implemented.tokens;
       work.lastDraftRef = implemented.draftRef;
 
-      await advance(index, 'executing');
+      advance(index, 'executing');
       validation = await sandbox.validateTool.executeWithOptions(
         { ...sandboxActivityOptions, summary: `validate ${plan.functionName}, attempt ${attempt}` },
         [{ functionName: plan.functionName, draftRef: implemented.draftRef }],
@@ -216,7 +240,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       throw new ToolGenerationFailed('VALIDATION_FAILED', describeValidationFailure(validation!, tool.attempts));
     }
 
-    await advance(index, 'registering');
+    advance(index, 'registering');
     const registered = await storage.registerTool({
       idempotencyKey: `${jobId}:${index}`,
       jobId,
@@ -236,7 +260,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     const work: ToolWork = { plan: null, lastDraftRef: null };
     try {
       const generated = await CancellationScope.withTimeout(toolDeadlineMs, () => generateTool(index, work));
-      await advance(index, 'completed');
+      advance(index, 'completed');
       return generated;
     } catch (error) {
       const reason = failureReason(error, toolDeadlineMs);
@@ -263,12 +287,11 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
         code: reason.code,
         error: reason.message,
       });
-      await advance(index, 'failed');
+      advance(index, 'failed');
       return reason;
     }
   }
 
-  await mirror();
   const outcomes = await Promise.all(input.requirements.map((_, index) => settleTool(index)));
   const generated = outcomes.filter((outcome): outcome is GeneratedToolRef => 'toolId' in outcome);
   failures.sort((a, b) => a.requirementIndex - b.requirementIndex);
@@ -281,12 +304,13 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   if (generated.length === 0 && refusals.length === outcomes.length) {
     status = 'failed';
     const message = refusals[0]!.message;
-    await mirror({ code: 'AI_SERVICE_ERROR', message });
+    jobError = { code: 'AI_SERVICE_ERROR', message };
+    await finishMirroring();
     throw ApplicationFailure.create({ type: 'AI_SERVICE_ERROR', message, nonRetryable: true });
   }
 
   status = 'completed';
-  await mirror();
+  await finishMirroring();
   return {
     tools: generated,
     failures,
