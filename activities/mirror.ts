@@ -1,6 +1,6 @@
 import type { SessionStatus, JobStatus } from '../store/documents';
 import type { Stores } from '../store';
-import type { JobProgress, ToolFailure, ToolRequirement } from '../workflows/definitions';
+import type { JobProgress, ToolFailure, ToolProgress, ToolRequirement } from '../workflows/definitions';
 
 export interface MirrorJobInput {
   jobId: string;
@@ -13,6 +13,7 @@ export interface MirrorJobInput {
   sessionStatus: SessionStatus;
   jobStatus: JobStatus;
   progress: JobProgress;
+  tools: ToolProgress[];
   failures: ToolFailure[];
   error: { code: string; message: string } | null;
   revision: number;
@@ -37,6 +38,14 @@ export function createMirrorActivity(stores: Stores) {
         in_progress: input.progress.inProgress,
         current_tool: input.progress.currentTool,
       },
+      toolProgress: input.tools.map((tool) => ({
+        requirement_index: tool.requirementIndex,
+        stage: tool.stage,
+        name: tool.name,
+        attempts: tool.attempts,
+        tool_id: tool.toolId,
+        error: tool.error,
+      })),
       failures: input.failures.map((failure) => ({
         requirement_index: failure.requirementIndex,
         tool_requirement: failure.toolRequirement,

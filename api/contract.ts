@@ -116,5 +116,6 @@ export const sessionStatuses = [
   'executing',
   'completed',
   'failed',
+  'cancelled',
 ] as const;
 export const sessionStatusSchema = z.enum(sessionStatuses, { error: `must be one of: ${sessionStatuses.join(', ')}` });

@@ -9,7 +9,7 @@ export interface ToolRequirementDocument {
 }
 
 export type SessionStatus =
-  'pending' | 'planning' | 'searching' | 'implementing' | 'executing' | 'completed' | 'failed';
+  'pending' | 'planning' | 'searching' | 'implementing' | 'executing' | 'completed' | 'failed' | 'cancelled';
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface ProgressDocument {
@@ -18,6 +18,15 @@ export interface ProgressDocument {
   failed: number;
   in_progress: number;
   current_tool: string | null;
+}
+
+export interface ToolProgressDocument {
+  requirement_index: number;
+  stage: string;
+  name: string | null;
+  attempts: number;
+  tool_id: string | null;
+  error: string | null;
 }
 
 export interface ToolFailureDocument {
@@ -37,6 +46,8 @@ export interface SessionDocument {
   tool_ids: ObjectId[];
   tool_requirements: ToolRequirementDocument[];
   progress: ProgressDocument;
+  /** each requirement's stage, for the per-tool status view */
+  tool_progress: ToolProgressDocument[];
   failures: ToolFailureDocument[];
   error: { code: string; message: string } | null;
   /** increases with every mirrored state change, so a late, older write never overwrites a newer one */

@@ -5,6 +5,7 @@ import type {
   SessionDocument,
   SessionStatus,
   ToolFailureDocument,
+  ToolProgressDocument,
   ToolRequirementDocument,
 } from './documents';
 import { isDuplicateKeyError } from './mongo';
@@ -19,6 +20,7 @@ export interface SessionMirror {
   status: SessionStatus;
   jobStatus: JobStatus;
   progress: ProgressDocument;
+  toolProgress: ToolProgressDocument[];
   failures: ToolFailureDocument[];
   error: { code: string; message: string } | null;
   revision: number;
@@ -54,6 +56,7 @@ export function createSessionStore(db: Db) {
               status: state.status,
               job_status: state.jobStatus,
               progress: state.progress,
+              tool_progress: state.toolProgress,
               failures: state.failures,
               error: state.error,
               revision: state.revision,

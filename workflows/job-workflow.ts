@@ -149,6 +149,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       sessionStatus: sessionStatus(),
       jobStatus: status,
       progress: progress(),
+      tools,
       failures,
       error: jobError,
       revision,
