@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 
 /** Well inside the presets' heartbeat timeout, so one late beat does not fail the attempt. */
-export const HEARTBEAT_INTERVAL_MS = 2_000;
+export const HEARTBEAT_INTERVAL_MS = 1_000;
 
 /**
  * Heartbeats while `work` runs: a worker killed mid-activity is noticed within the heartbeat

@@ -7,6 +7,8 @@ import type { ValidationVerdict } from './validate';
 
 export interface ImplementToolInput {
   jobId: string;
+  /** the run's idempotency prefix (the job id, or the job id and retry number) */
+  workKey: string;
   requirementIndex: number;
   /** 1 for the first implementation, then one more per repair */
   attempt: number;
@@ -51,7 +53,7 @@ export function createImplementActivity(llm: LlmGateway, stores: Stores) {
       jobId: input.jobId,
       requirementIndex: input.requirementIndex,
       kind: 'implementation',
-      key: `${input.jobId}:${input.requirementIndex}:implementation:${input.attempt}`,
+      key: `${input.workKey}:${input.requirementIndex}:implementation:${input.attempt}`,
       content: toImplementedTool(reply.value),
     });
     return { draftRef, tokens: reply.totalTokens };

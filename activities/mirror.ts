@@ -1,3 +1,4 @@
+import { ObjectId } from 'mongodb';
 import type { SessionStatus, JobStatus } from '../store/documents';
 import type { Stores } from '../store';
 import type { JobProgress, ToolFailure, ToolProgress, ToolRequirement } from '../workflows/definitions';
@@ -10,6 +11,8 @@ export interface MirrorJobInput {
   /** sent with the first mirror only: it is written once, when the session document is created */
   toolRequirements: ToolRequirement[] | null;
   requestedAt: string;
+  /** 0 for the first run of the job, then one more per retry */
+  runNumber: number;
   sessionStatus: SessionStatus;
   jobStatus: JobStatus;
   progress: JobProgress;
@@ -29,6 +32,7 @@ export function createMirrorActivity(stores: Stores) {
       clientSessionId: input.clientSessionId,
       toolRequirements: input.toolRequirements ?? [],
       createdAt: new Date(input.requestedAt),
+      runNumber: input.runNumber,
       status: input.sessionStatus,
       jobStatus: input.jobStatus,
       progress: {
@@ -38,6 +42,7 @@ export function createMirrorActivity(stores: Stores) {
         in_progress: input.progress.inProgress,
         current_tool: input.progress.currentTool,
       },
+      toolIds: input.tools.filter((tool) => tool.toolId).map((tool) => new ObjectId(tool.toolId!)),
       toolProgress: input.tools.map((tool) => ({
         requirement_index: tool.requirementIndex,
         stage: tool.stage,

@@ -64,7 +64,6 @@ export function createRegisterActivity(stores: Stores, toolsDir: string) {
       new Date(),
     );
     if (tool.status === 'registered') await writeToolFile(toolsDir, fileName, tool.code, input.idempotencyKey);
-    await stores.sessions.linkTool(input.sessionId, tool._id);
     return { toolId: tool._id.toHexString(), name: tool.name, version: tool.version };
   };
 }

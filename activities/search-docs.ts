@@ -13,6 +13,8 @@ export interface DocsSource {
 
 export interface SearchDocsInput {
   jobId: string;
+  /** the run's idempotency prefix (the job id, or the job id and retry number) */
+  workKey: string;
   requirementIndex: number;
   plan: ToolPlan;
 }
@@ -44,7 +46,7 @@ export function createSearchDocsActivity(docs: DocsSource, stores: Stores) {
       jobId: input.jobId,
       requirementIndex: input.requirementIndex,
       kind: 'docs',
-      key: `${input.jobId}:${input.requirementIndex}:docs`,
+      key: `${input.workKey}:${input.requirementIndex}:docs`,
       content: found,
     });
     return { docsRef, found: found.length };

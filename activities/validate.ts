@@ -77,7 +77,9 @@ export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): Vali
 export function createValidateActivity(sandbox: Sandbox, stores: Stores) {
   return async function validateTool(input: ValidateToolInput): Promise<ValidateToolOutput> {
     const tool = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
-    const run = await whileHeartbeating(() => runToolTests(sandbox, tool.code, input.functionName, tool.testCases));
+    const run = await whileHeartbeating((signal) =>
+      runToolTests(sandbox, tool.code, input.functionName, tool.testCases, signal),
+    );
     const testsRun = tool.testCases.length;
     if (!run.ok) return { verdict: 'crashed', problems: [`the tool ${run.problem}`], testsRun, testsPassed: 0 };
     if (!run.reply.loaded) {

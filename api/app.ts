@@ -5,6 +5,7 @@ import { assignRequestId, routeNotFound, sendErrorResponse } from './http-errors
 import type { JobService } from './job-service';
 import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
+import { jobListHandler } from './routes/job-list';
 import { jobsRouter } from './routes/jobs';
 import { sessionsRouter } from './routes/sessions';
 import type { SessionStore } from '../store/sessions';
@@ -17,6 +18,9 @@ export interface AppDependencies {
   version: string;
   bodyLimitBytes: number;
   healthCheckTimeoutMs: number;
+  /** the Temporal Web UI's base URL (no trailing slash) and namespace, for the deep links in job answers */
+  temporalUiUrl: string;
+  temporalNamespace: string;
 }
 
 /** The HTTP layer only: parse, validate, delegate, answer. Express 5 forwards async errors to the handler. */
@@ -35,6 +39,10 @@ export function createApp(deps: AppDependencies): Express {
       version: deps.version,
       timeoutMs: deps.healthCheckTimeoutMs,
     }),
+  );
+  app.get(
+    '/api/v1/jobs',
+    jobListHandler(deps.sessions, { temporalUiUrl: deps.temporalUiUrl, temporalNamespace: deps.temporalNamespace }),
   );
   app.use('/api/v1/jobs', jobsRouter(deps.jobs));
   app.use('/api/v1/sessions', sessionsRouter(deps.sessions));

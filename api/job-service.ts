@@ -5,10 +5,20 @@ import { isErrorCode } from '../errors';
 import type { Stores } from '../store';
 import type { SessionDocument, ToolDocument } from '../store/documents';
 import { toolGenerationJob } from '../workflows';
-import { progressQuery, type GenerationSettings, type JobInput, type JobResult } from '../workflows/definitions';
+import { describeRequest } from '../workflows/details';
+import {
+  eventsQuery,
+  progressQuery,
+  type GeneratedToolRef,
+  type GenerationSettings,
+  type JobEventsView,
+  type JobInput,
+  type JobResult,
+} from '../workflows/definitions';
 import { clientIdKey, jobStatusKey, toolCountKey } from '../workflows/search-attributes';
 import type { JobProgress, JobResponse, ToolFile, ToolGenerationRequest } from './contract';
 import { HttpError } from './http-errors';
+import { temporalUiLink } from './temporal-links';
 
 export const PROGRESS_QUERY_DEADLINE_MS = 3_000;
 /** A run whose history holds only "started" and the first task has not been picked up by a worker yet. */
@@ -58,6 +68,18 @@ function toToolFile(tool: ToolDocument): ToolFile {
   };
 }
 
+/** One registered tool per requirement index: the newest, should several runs have made one. */
+function latestPerRequirement(tools: ToolDocument[]): GeneratedToolRef[] {
+  const newest = new Map<number, ToolDocument>();
+  for (const tool of tools) {
+    const seen = newest.get(tool.requirement_index);
+    if (!seen || seen.created_at <= tool.created_at) newest.set(tool.requirement_index, tool);
+  }
+  return [...newest.values()]
+    .sort((a, b) => a.requirement_index - b.requirement_index)
+    .map((tool) => ({ requirementIndex: tool.requirement_index, toolId: tool._id.toHexString(), name: tool.name }));
+}
+
 /** The contract's field order, so answers read the same whichever path built them. */
 function jobResponse(job: JobResponse): JobResponse {
   const { jobId, status, createdAt, updatedAt, progress, toolFiles, failures, summary, error, temporal } = job;
@@ -76,17 +98,14 @@ function jobResponse(job: JobResponse): JobResponse {
 }
 
 export function createJobService(temporal: TemporalSettings, stores: Stores, generation: GenerationSettings) {
-  const uiLink = (workflowId: string, runId: string | null) =>
-    `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}/history` : ''}`;
-
   const temporalRef = (workflowId: string, runId: string | null) => ({
     workflowId,
     runId,
-    uiUrl: uiLink(workflowId, runId),
+    uiUrl: temporalUiLink(temporal.uiUrl, temporal.namespace, workflowId, runId),
   });
 
   async function toolFilesInRequirementOrder(toolIds: ObjectId[]): Promise<ToolFile[]> {
-    const tools = await stores.tools.findByIds(toolIds);
+    const tools = (await stores.tools.findByIds(toolIds)).filter((tool) => tool.status === 'registered');
     return tools.sort((a, b) => a.requirement_index - b.requirement_index).map(toToolFile);
   }
 
@@ -235,47 +254,150 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
     });
   }
 
+  /** Starts a run of the job workflow; a retry is a new run under the same workflow id. */
+  async function startRun(input: JobInput): Promise<string> {
+    const { summary, details } = describeRequest(input.requirements, input.clientId);
+    try {
+      const handle = await temporal.client.workflow.start(toolGenerationJob, {
+        taskQueue: temporal.taskQueue,
+        workflowId: input.jobId,
+        args: [input],
+        staticSummary: input.previousRun ? `retry ${input.previousRun.runNumber}: ${summary}` : summary,
+        staticDetails: details,
+        typedSearchAttributes: [
+          { key: jobStatusKey, value: 'pending' },
+          { key: toolCountKey, value: input.requirements.length },
+          ...(input.clientId ? [{ key: clientIdKey, value: input.clientId }] : []),
+        ],
+      });
+      return handle.firstExecutionRunId;
+    } catch (error) {
+      throw new HttpError(
+        'SERVICE_UNAVAILABLE',
+        `Could not start the job: Temporal is unreachable (${(error as Error).message}).`,
+      );
+    }
+  }
+
+  /** Describes the job's latest run; unknown → 404, Temporal down → 503. */
+  async function describeJob(jobId: string): Promise<WorkflowExecutionDescription> {
+    try {
+      return await temporal.client.workflow.getHandle(jobId).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        throw new HttpError('JOB_NOT_FOUND', `No job with id "${jobId}".`, 404, undefined, jobId);
+      }
+      throw new HttpError('SERVICE_UNAVAILABLE', 'Temporal is unreachable; try again shortly.', 503, undefined, jobId);
+    }
+  }
+
+  async function answerAfterStart(jobId: string, input: JobInput, runId: string): Promise<JobResponse> {
+    const kept = input.previousRun?.keptTools.length ?? 0;
+    return jobResponse({
+      jobId,
+      status: 'pending',
+      createdAt: input.requestedAt,
+      updatedAt: new Date().toISOString(),
+      progress: { ...emptyProgress(input.requirements.length), completed: kept },
+      temporal: temporalRef(jobId, runId),
+    });
+  }
+
   return {
     async startJob(request: ToolGenerationRequest): Promise<JobResponse> {
       const jobId = newJobId();
-      const requestedAt = new Date().toISOString();
-      const clientId = request.metadata?.clientId ?? null;
       const input: JobInput = {
         jobId,
         sessionId: new ObjectId().toHexString(),
         requirements: request.toolRequirements,
-        clientId,
+        clientId: request.metadata?.clientId ?? null,
         clientSessionId: request.metadata?.sessionId ?? null,
-        requestedAt,
+        requestedAt: new Date().toISOString(),
         settings: generation,
+        previousRun: null,
       };
-      let runId: string;
-      try {
-        const handle = await temporal.client.workflow.start(toolGenerationJob, {
-          taskQueue: temporal.taskQueue,
-          workflowId: jobId,
-          args: [input],
-          typedSearchAttributes: [
-            { key: jobStatusKey, value: 'pending' },
-            { key: toolCountKey, value: input.requirements.length },
-            ...(clientId ? [{ key: clientIdKey, value: clientId }] : []),
-          ],
-        });
-        runId = handle.firstExecutionRunId;
-      } catch (error) {
+      return answerAfterStart(jobId, input, await startRun(input));
+    },
+
+    /** Requests cancellation; the workflow stops its activities and ends `cancelled` moments later. */
+    async cancelJob(jobId: string): Promise<JobResponse> {
+      const description = await describeJob(jobId);
+      if (description.status.name !== 'RUNNING') {
         throw new HttpError(
-          'SERVICE_UNAVAILABLE',
-          `Could not start the job: Temporal is unreachable (${(error as Error).message}).`,
+          'JOB_ALREADY_COMPLETED',
+          `Job "${jobId}" has already ended (${description.status.name.toLowerCase()}); there is nothing to cancel.`,
+          409,
+          undefined,
+          jobId,
         );
       }
-      return jobResponse({
+      await temporal.client.workflow.getHandle(jobId, description.runId).cancel();
+      return (await this.getJob(jobId)).job;
+    },
+
+    /**
+     * Re-runs an ended job as a new run of the same workflow id, carrying over every tool an
+     * earlier run registered, so only the failed (or unfinished) requirements are generated again.
+     */
+    async retryJob(jobId: string): Promise<JobResponse> {
+      const description = await describeJob(jobId);
+      if (description.status.name === 'RUNNING') {
+        throw new HttpError(
+          'INVALID_REQUEST',
+          `Job "${jobId}" is still running; cancel it or wait for it to end before retrying.`,
+          409,
+          undefined,
+          jobId,
+        );
+      }
+      const session = await stores.sessions.findByJobId(jobId);
+      if (!session) {
+        throw new HttpError(
+          'SERVICE_UNAVAILABLE',
+          `Job "${jobId}" has no mirrored session to retry from yet; try again shortly.`,
+          503,
+          undefined,
+          jobId,
+        );
+      }
+      const keptTools = latestPerRequirement(await stores.tools.findRegisteredByJob(jobId));
+      if (keptTools.length === session.tool_requirements.length) {
+        throw new HttpError(
+          'JOB_ALREADY_COMPLETED',
+          `Every tool of job "${jobId}" was generated; there is nothing to retry.`,
+          409,
+          undefined,
+          jobId,
+        );
+      }
+      const input: JobInput = {
         jobId,
-        status: 'pending',
-        createdAt: requestedAt,
-        updatedAt: requestedAt,
-        progress: emptyProgress(input.requirements.length),
-        temporal: temporalRef(jobId, runId),
-      });
+        sessionId: session._id.toHexString(),
+        requirements: session.tool_requirements,
+        clientId: session.user_id,
+        clientSessionId: session.client_session_id,
+        requestedAt: session.created_at.toISOString(),
+        settings: generation,
+        previousRun: { runNumber: (session.run_number ?? 0) + 1, keptTools },
+      };
+      return answerAfterStart(jobId, input, await startRun(input));
+    },
+
+    /**
+     * The run's tool events after `afterSeq`, or null when no worker answered the query in time.
+     * `ended` says the run is over, so a stream can send its final event and close.
+     */
+    async eventsSince(jobId: string, afterSeq: number): Promise<{ view: JobEventsView | null; ended: boolean }> {
+      const description = await describeJob(jobId);
+      const ended = description.status.name !== 'RUNNING';
+      try {
+        const view = await temporal.client.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () =>
+          temporal.client.workflow.getHandle(jobId, description.runId).query(eventsQuery, afterSeq),
+        );
+        return { view, ended };
+      } catch {
+        return { view: null, ended };
+      }
     },
 
     async getJob(jobId: string): Promise<JobAnswer> {

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     version,
     bodyLimitBytes: config.http.bodyLimitBytes,
     healthCheckTimeoutMs: config.http.healthCheckTimeoutMs,
+    temporalUiUrl: config.temporal.uiUrl,
+    temporalNamespace: config.temporal.namespace,
   });
   const server = await startServer(app, config.http.host, config.http.port);
   console.log(`[api] listening on ${server.url}/api/v1 (docs: ${server.url}/docs)`);

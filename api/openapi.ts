@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorCodes } from '../errors';
-import { toolGenerationRequestSchema } from './contract';
+import { sessionStatuses, toolGenerationRequestSchema } from './contract';
+import { jobStatuses } from './routes/job-list';
 import { version } from '../package.json';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -42,6 +43,302 @@ const toolFile = {
   },
 };
 
+const pageParameters = [
+  {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    description: 'page size',
+    schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+  },
+  {
+    name: 'cursor',
+    in: 'query',
+    required: false,
+    description: "opaque: the previous page's nextCursor",
+    schema: { type: 'string', maxLength: 200 },
+  },
+];
+const sessionIdParameter = {
+  name: 'session_id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' },
+};
+const sessionStatusValues = [...sessionStatuses];
+const jobStatusValues = [...jobStatuses];
+const requirementSchema = {
+  type: 'object',
+  required: ['description', 'input', 'output'],
+  properties: { description: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+};
+const toolProgress = {
+  type: 'object',
+  required: ['requirementIndex', 'name', 'stage', 'attempts', 'toolId', 'error'],
+  properties: {
+    requirementIndex: { type: 'integer' },
+    name: { type: ['string', 'null'], description: 'the planned function name, once planned' },
+    stage: {
+      type: 'string',
+      description: 'pending, planning, searching, implementing, executing, registering, completed or failed',
+    },
+    attempts: { type: 'integer', description: 'implementation attempts so far (1 + repairs)' },
+    toolId: { type: ['string', 'null'] },
+    error: { type: ['string', 'null'] },
+  },
+};
+const sessionPageResponse = {
+  description: 'one page, newest first; nextCursor is null on the last page',
+  content: json({ $ref: '#/components/schemas/SessionPage' }),
+};
+const sessionNotFound = errorResponse('no session has this id (code JOB_NOT_FOUND)');
+
+/** The session endpoints (contract Part A) and the job list, all answered from the MongoDB mirror. */
+const sessionPaths = {
+  '/api/v1/sessions/{session_id}': {
+    get: {
+      summary: 'A session: the state of one job, as mirrored into MongoDB',
+      parameters: [sessionIdParameter],
+      responses: {
+        '200': { description: 'the session', content: json({ $ref: '#/components/schemas/Session' }) },
+        '400': errorResponse('the session id is not 24 hexadecimal characters'),
+        '404': sessionNotFound,
+      },
+    },
+  },
+  '/api/v1/sessions/{session_id}/tools': {
+    get: {
+      summary: 'Every tool generated in a session, registered or failed, in requirement order',
+      parameters: [sessionIdParameter],
+      responses: {
+        '200': { description: 'the tools', content: json({ $ref: '#/components/schemas/SessionTools' }) },
+        '400': errorResponse('the session id is not 24 hexadecimal characters'),
+        '404': sessionNotFound,
+      },
+    },
+  },
+  '/api/v1/sessions/{session_id}/status': {
+    get: {
+      summary: "A session's status with each requirement's progress through the workflow",
+      parameters: [sessionIdParameter],
+      responses: {
+        '200': { description: 'the status', content: json({ $ref: '#/components/schemas/SessionStatus' }) },
+        '400': errorResponse('the session id is not 24 hexadecimal characters'),
+        '404': sessionNotFound,
+      },
+    },
+  },
+  '/api/v1/sessions/user/{user_id}': {
+    get: {
+      summary: "A user's sessions (the jobs' metadata.clientId), newest first",
+      parameters: [
+        { name: 'user_id', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 200 } },
+        ...pageParameters,
+      ],
+      responses: {
+        '200': sessionPageResponse,
+        '400': errorResponse('a bad user id, limit or cursor; details name it'),
+      },
+    },
+  },
+  '/api/v1/sessions/status/{status_value}': {
+    get: {
+      summary: 'The sessions in one status, newest first',
+      parameters: [
+        { name: 'status_value', in: 'path', required: true, schema: { enum: sessionStatusValues } },
+        ...pageParameters,
+      ],
+      responses: {
+        '200': sessionPageResponse,
+        '400': errorResponse('an unknown status, or a bad limit or cursor; details name it'),
+      },
+    },
+  },
+};
+
+const listJobsOperation = {
+  summary: 'List jobs, newest first, optionally by status and client',
+  description:
+    'Answered from the MongoDB mirror: a job is listed once its workflow has mirrored its first state, moments after it is created.',
+  parameters: [
+    { name: 'status', in: 'query', required: false, schema: { enum: jobStatusValues } },
+    {
+      name: 'clientId',
+      in: 'query',
+      required: false,
+      description: "the job's metadata.clientId",
+      schema: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+    ...pageParameters,
+  ],
+  responses: {
+    '200': {
+      description: 'one page; nextCursor is null on the last page',
+      content: json({ $ref: '#/components/schemas/JobList' }),
+    },
+    '400': errorResponse('a bad status, clientId, limit or cursor; details name it'),
+  },
+};
+
+const sessionSchemas = {
+  Session: {
+    type: 'object',
+    required: [
+      'sessionId',
+      'jobId',
+      'userId',
+      'clientSessionId',
+      'status',
+      'jobStatus',
+      'toolIds',
+      'toolRequirements',
+      'progress',
+      'toolProgress',
+      'failures',
+      'error',
+      'createdAt',
+      'updatedAt',
+    ],
+    properties: {
+      sessionId: { type: 'string', description: 'MongoDB ObjectId, 24 hex characters' },
+      jobId: { type: 'string' },
+      userId: { type: ['string', 'null'], description: "the job's metadata.clientId" },
+      clientSessionId: { type: ['string', 'null'], description: "the job's metadata.sessionId" },
+      status: { enum: sessionStatusValues },
+      jobStatus: { enum: jobStatusValues },
+      toolIds: { type: 'array', items: { type: 'string' } },
+      toolRequirements: { type: 'array', items: requirementSchema },
+      progress,
+      toolProgress: { type: 'array', items: toolProgress },
+      failures: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['requirementIndex', 'toolRequirement', 'code', 'error'],
+          properties: {
+            requirementIndex: { type: 'integer' },
+            toolRequirement: requirementSchema,
+            code: { type: 'string' },
+            error: { type: 'string' },
+          },
+        },
+      },
+      error: {
+        type: ['object', 'null'],
+        properties: { code: { type: 'string' }, message: { type: 'string' } },
+      },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  SessionPage: {
+    type: 'object',
+    required: ['sessions', 'nextCursor'],
+    properties: {
+      sessions: { type: 'array', items: { $ref: '#/components/schemas/Session' } },
+      nextCursor: { type: ['string', 'null'] },
+    },
+  },
+  SessionTools: {
+    type: 'object',
+    required: ['sessionId', 'tools'],
+    properties: {
+      sessionId: { type: 'string' },
+      tools: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: [
+            'toolId',
+            'name',
+            'version',
+            'fileName',
+            'filePath',
+            'description',
+            'code',
+            'status',
+            'registered',
+            'dependencies',
+            'inputSchema',
+            'outputSchema',
+            'testCases',
+            'errors',
+            'createdAt',
+            'updatedAt',
+          ],
+          properties: {
+            toolId: { type: 'string' },
+            name: { type: 'string' },
+            version: { type: 'integer', description: 'increases per tool name' },
+            fileName: { type: 'string' },
+            filePath: { type: 'string' },
+            description: { type: 'string' },
+            code: { type: 'string' },
+            status: { enum: ['draft', 'registered', 'deprecated', 'failed'] },
+            registered: { type: 'boolean' },
+            dependencies: { type: 'array', items: { type: 'string' } },
+            inputSchema: { type: 'object' },
+            outputSchema: { type: 'object' },
+            testCases: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { input: { type: 'object' }, expectedOutput: {}, tolerance: { type: 'number' } },
+              },
+            },
+            errors: { type: 'array', items: { type: 'string' }, description: 'for a failed tool: what was wrong' },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+    },
+  },
+  SessionStatus: {
+    type: 'object',
+    required: ['sessionId', 'jobId', 'status', 'jobStatus', 'progress', 'tools', 'updatedAt'],
+    properties: {
+      sessionId: { type: 'string' },
+      jobId: { type: 'string' },
+      status: { enum: sessionStatusValues },
+      jobStatus: { enum: jobStatusValues },
+      progress,
+      tools: { type: 'array', items: toolProgress },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  JobList: {
+    type: 'object',
+    required: ['jobs', 'nextCursor'],
+    properties: {
+      jobs: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['jobId', 'status', 'clientId', 'createdAt', 'updatedAt', 'progress', 'temporal'],
+          properties: {
+            jobId: { type: 'string' },
+            status: { enum: jobStatusValues },
+            clientId: { type: ['string', 'null'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            progress,
+            temporal: {
+              type: 'object',
+              properties: {
+                workflowId: { type: 'string' },
+                runId: { type: ['string', 'null'] },
+                uiUrl: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+      nextCursor: { type: ['string', 'null'] },
+    },
+  },
+};
+
 /** OpenAPI 3.1 for what the service serves; the request body schema comes from the zod contract itself. */
 export function openApiDocument() {
   const { $schema: _dialect, ...requestSchema } = z.toJSONSchema(toolGenerationRequestSchema, { io: 'input' });
@@ -64,6 +361,7 @@ export function openApiDocument() {
         },
       },
       '/api/v1/jobs': {
+        get: listJobsOperation,
         post: {
           summary: 'Create a tool-generation job',
           requestBody: { required: true, content: json({ $ref: '#/components/schemas/ToolGenerationRequest' }) },
@@ -90,9 +388,11 @@ export function openApiDocument() {
           },
         },
       },
+      ...sessionPaths,
     },
     components: {
       schemas: {
+        ...sessionSchemas,
         ToolGenerationRequest: requestSchema,
         JobResponse: {
           type: 'object',

@@ -63,6 +63,8 @@ export function classifyModelError(error: unknown, model: string): ServiceError 
     }
     return new ServiceError('AI_SERVICE_ERROR', `The model endpoint failed (HTTP ${status}): ${message}`, {
       retryable: true,
+      // an overloaded or restarting server may say when to come back (503 + Retry-After)
+      retryAfterMs: parseRetryAfterMs(error.headers?.get('retry-after')),
       cause: error,
     });
   }

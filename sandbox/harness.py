@@ -12,7 +12,6 @@ and exits with the worker's status (128 + signal when it was killed, 152 for the
 import errno
 import importlib
 import importlib.util
-import inspect
 import json
 import math
 import os
@@ -165,36 +164,6 @@ def call_tool(request):
         return {"ok": False, "error": describe_exception(error)}
 
 
-def resolve(dotted_name):
-    parts = dotted_name.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            target = importlib.import_module(".".join(parts[:split]))
-        except Exception:
-            continue
-        for attribute in parts[split:]:
-            target = getattr(target, attribute)
-        return target
-    raise ImportError(dotted_name)
-
-
-def lookup_docs(request):
-    found = []
-    for query in request["queries"]:
-        name = query.strip().rstrip("()")
-        try:
-            target = resolve(name)
-        except Exception:
-            continue
-        try:
-            signature = str(inspect.signature(target))
-        except (TypeError, ValueError):
-            signature = ""
-        found.append({"query": query, "name": name, "signature": signature,
-                      "doc": (inspect.getdoc(target) or "")[: request["maxDocChars"]]})
-    return {"results": found}
-
-
 def probe(_request):
     """What the sandbox looks like from inside: the runner's verify() checks the isolation."""
     import socket
@@ -204,7 +173,7 @@ def probe(_request):
             "environment": sorted(os.environ)}
 
 
-MODES = {"test": run_tests, "call": call_tool, "docs": lookup_docs, "probe": probe}
+MODES = {"test": run_tests, "call": call_tool, "probe": probe}
 
 
 def run_worker(request):

@@ -1,4 +1,3 @@
-import type { DocSnippet } from '../llm/prompts';
 import type { TestCase } from '../llm/schemas';
 import type { Sandbox, SandboxLimitKind, SandboxReply } from './runner';
 
@@ -53,23 +52,16 @@ export function limitsHit(outcome: SandboxReply<TestRunReply | ToolCallReply>): 
 }
 
 /** Runs a tool's test cases in the sandbox. `problem` is set when the run itself broke down. */
-export async function runToolTests(sandbox: Sandbox, code: string, functionName: string, testCases: TestCase[]) {
-  return sandbox.request<TestRunReply>({ mode: 'test', source: code, functionName, testCases });
+export async function runToolTests(
+  sandbox: Sandbox,
+  code: string,
+  functionName: string,
+  testCases: TestCase[],
+  signal?: AbortSignal,
+) {
+  return sandbox.request<TestRunReply>({ mode: 'test', source: code, functionName, testCases }, {}, signal);
 }
 
 export async function callTool(sandbox: Sandbox, code: string, functionName: string, input: Record<string, unknown>) {
   return sandbox.request<ToolCallReply>({ mode: 'call', source: code, functionName, input });
-}
-
-const MAX_DOC_CHARS = 3000;
-
-/** Resolves dotted names in the tool runtime and returns their signatures and docstrings. */
-export async function lookupDocs(sandbox: Sandbox, queries: string[]): Promise<DocSnippet[]> {
-  const outcome = await sandbox.request<{ results: DocSnippet[] }>({
-    mode: 'docs',
-    queries,
-    maxDocChars: MAX_DOC_CHARS,
-  });
-  if (!outcome.ok) throw new Error(`documentation lookup failed: ${outcome.problem}`);
-  return outcome.reply.results;
 }

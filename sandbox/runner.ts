@@ -592,6 +592,7 @@ export function createSandbox(settings: SandboxSettings) {
     limits: Required<SandboxLimits>,
     limiter: Limiter,
     cgroup: RunCgroup | undefined,
+    abortSignal: AbortSignal | undefined,
   ): Promise<RawRun> {
     // With a cgroup: a shell joins it and execs bubblewrap, so every process of the run is inside.
     const joinAndExec =
@@ -643,6 +644,8 @@ export function createSandbox(settings: SandboxSettings) {
         timedOut = true;
         killTree();
       }, limits.wallTimeMs);
+      // A cancelled activity (the job was cancelled, or its deadline passed) stops the tool at once.
+      abortSignal?.addEventListener('abort', killTree, { once: true });
 
       const collect = (into: Buffer[]) => (chunk: Buffer) => {
         const room = limits.outputBytes - outputBytes;
@@ -683,6 +686,7 @@ export function createSandbox(settings: SandboxSettings) {
       child.on('close', (exitCode, signal) => {
         clearTimeout(wallTimer);
         clearTimeout(graceTimer);
+        abortSignal?.removeEventListener('abort', killTree);
         const counters = cgroup?.counters() ?? { pidsMaxHits: 0, oomKills: 0 };
         const limitsHit = new Set<SandboxLimitKind>();
         if (timedOut) limitsHit.add('wall_time');
@@ -765,6 +769,7 @@ export function createSandbox(settings: SandboxSettings) {
   async function request<T>(
     request: Record<string, unknown>,
     overrides: Partial<SandboxLimits> = {},
+    abortSignal?: AbortSignal,
   ): Promise<SandboxReply<T>> {
     const limits: Required<SandboxLimits> = { tmpBytes: DEFAULT_TMP_BYTES, ...settings.limits, ...overrides };
     const { bwrap, limiter, args } = prepare(limits);
@@ -790,10 +795,11 @@ export function createSandbox(settings: SandboxSettings) {
     }
     let run: RawRun;
     try {
-      run = await spawnSandbox(bwrap, args, input, limits, limiter, cgroup);
+      run = await spawnSandbox(bwrap, args, input, limits, limiter, cgroup, abortSignal);
     } finally {
       await cgroup?.remove();
     }
+    abortSignal?.throwIfAborted();
     const { exit } = run;
     if (!run.started) {
       const detail = exit.stderr.trim() || (exit.timedOut ? `no answer within ${limits.wallTimeMs} ms` : 'no message');

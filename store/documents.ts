@@ -46,6 +46,8 @@ export interface SessionDocument {
   tool_ids: ObjectId[];
   tool_requirements: ToolRequirementDocument[];
   progress: ProgressDocument;
+  /** 0 for the job's first run, then one more per retry */
+  run_number: number;
   /** each requirement's stage, for the per-tool status view */
   tool_progress: ToolProgressDocument[];
   failures: ToolFailureDocument[];

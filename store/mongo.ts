@@ -19,10 +19,20 @@ export function createMongo(url: string, dbName: string, serverSelectionTimeoutM
 export async function ensureIndexes(db: Db): Promise<void> {
   await Promise.all([
     db.collection('sessions').createIndex({ job_id: 1 }, { unique: true, name: 'job_id_unique' }),
-    db.collection('sessions').createIndex({ user_id: 1, created_at: -1 }, { name: 'user_newest_first' }),
-    db.collection('sessions').createIndex({ status: 1, created_at: -1 }, { name: 'status_newest_first' }),
+    // The listings sort newest first with `_id` as the tie-breaker: each index is the listing's filter
+    // followed by both sort keys, so the filter, the sort and the cursor all come from the index.
+    db.collection('sessions').createIndex({ created_at: -1, _id: -1 }, { name: 'newest_first' }),
+    db.collection('sessions').createIndex({ user_id: 1, created_at: -1, _id: -1 }, { name: 'user_newest_first_v2' }),
+    db.collection('sessions').createIndex({ status: 1, created_at: -1, _id: -1 }, { name: 'status_newest_first_v2' }),
+    db
+      .collection('sessions')
+      .createIndex({ job_status: 1, created_at: -1, _id: -1 }, { name: 'job_status_newest_first' }),
+    db
+      .collection('sessions')
+      .createIndex({ user_id: 1, job_status: 1, created_at: -1, _id: -1 }, { name: 'user_job_status_newest_first' }),
     db.collection('tools').createIndex({ idempotency_key: 1 }, { unique: true, name: 'idempotency_key_unique' }),
     db.collection('tools').createIndex({ session_id: 1 }, { name: 'session' }),
+    db.collection('tools').createIndex({ job_id: 1, status: 1 }, { name: 'job_status' }),
     db.collection('tools').createIndex({ name: 1, version: -1 }, { name: 'name_version' }),
     db.collection('agent_sessions').createIndex({ job_id: 1, created_at: 1 }, { name: 'job_calls' }),
     db.collection('artifacts').createIndex({ key: 1 }, { unique: true, name: 'key_unique' }),

@@ -1,9 +1,10 @@
-import { Db, ObjectId } from 'mongodb';
+import { Db, ObjectId, type Filter } from 'mongodb';
 import type {
   JobStatus,
   ProgressDocument,
   SessionDocument,
   SessionStatus,
+  ToolDocument,
   ToolFailureDocument,
   ToolProgressDocument,
   ToolRequirementDocument,
@@ -17,33 +18,73 @@ export interface SessionMirror {
   clientSessionId: string | null;
   toolRequirements: ToolRequirementDocument[];
   createdAt: Date;
+  runNumber: number;
   status: SessionStatus;
   jobStatus: JobStatus;
   progress: ProgressDocument;
   toolProgress: ToolProgressDocument[];
+  toolIds: ObjectId[];
   failures: ToolFailureDocument[];
   error: { code: string; message: string } | null;
   revision: number;
   at: Date;
 }
 
+/** A page of a newest-first listing: at most `limit` documents, all older than `after`. */
 export interface SessionPage {
   limit: number;
+  /** the sort key of the last document of the previous page */
   after?: { createdAt: Date; id: ObjectId };
 }
 
-function olderThan(after: SessionPage['after']) {
+export interface JobFilter {
+  jobStatus?: JobStatus;
+  userId?: string;
+}
+
+/** What the job list shows of a session. */
+export type JobListing = Pick<
+  SessionDocument,
+  '_id' | 'job_id' | 'job_status' | 'user_id' | 'progress' | 'created_at' | 'updated_at'
+>;
+
+const JOB_LISTING_PROJECTION = {
+  _id: 1,
+  job_id: 1,
+  job_status: 1,
+  user_id: 1,
+  progress: 1,
+  created_at: 1,
+  updated_at: 1,
+} as const;
+
+/**
+ * Newest first, `_id` breaking ties between sessions created in the same millisecond. Each
+ * listing's filter fields followed by these two are an index in `ensureIndexes`.
+ */
+const NEWEST_FIRST = { created_at: -1, _id: -1 } as const;
+
+function olderThan(after: SessionPage['after']): Filter<SessionDocument> {
   if (!after) return {};
   return { $or: [{ created_at: { $lt: after.createdAt } }, { created_at: after.createdAt, _id: { $lt: after.id } }] };
 }
 
 export function createSessionStore(db: Db) {
   const sessions = db.collection<SessionDocument>('sessions');
+  const tools = db.collection<ToolDocument>('tools');
+
+  function newestFirst(filter: Filter<SessionDocument>, page: SessionPage): Promise<SessionDocument[]> {
+    return sessions
+      .find({ ...filter, ...olderThan(page.after) })
+      .sort(NEWEST_FIRST)
+      .limit(page.limit)
+      .toArray();
+  }
 
   return {
     /**
-     * Upserts the session's state, unless a newer revision is already stored. Parallel tool chains
-     * mirror concurrently, so writes may arrive out of order; the stale one loses. When the filter
+     * Upserts the session's state, unless a newer revision is already stored: a retried write that
+     * arrives late, or an earlier run's, must not overwrite a newer state. When the filter
      * misses because the stored revision is newer, the upsert collides with the unique job_id
      * index, which is exactly the "stale, ignore" case.
      */
@@ -57,17 +98,23 @@ export function createSessionStore(db: Db) {
               job_status: state.jobStatus,
               progress: state.progress,
               tool_progress: state.toolProgress,
+              // Written here only: the mirror is the session's single writer. FerretDB v1 applies
+              // concurrent updates of one document as read-modify-write, so a second writer (e.g. a
+              // register linking its tool) could lose updates.
+              tool_ids: state.toolIds,
+              run_number: state.runNumber,
               failures: state.failures,
               error: state.error,
               revision: state.revision,
               updated_at: state.at,
+              // Constant per job, so rewriting them is harmless; not in $setOnInsert, because FerretDB
+              // v1 drops the fields that $setOnInsert sets to null (a job without metadata).
+              user_id: state.userId,
+              client_session_id: state.clientSessionId,
             },
             $setOnInsert: {
               _id: new ObjectId(state.sessionId),
-              user_id: state.userId,
-              client_session_id: state.clientSessionId,
               tool_requirements: state.toolRequirements,
-              tool_ids: [],
               created_at: state.createdAt,
             },
           },
@@ -80,21 +127,41 @@ export function createSessionStore(db: Db) {
       }
     },
 
-    async linkTool(sessionId: string, toolId: ObjectId): Promise<void> {
-      await sessions.updateOne({ _id: new ObjectId(sessionId) }, { $addToSet: { tool_ids: toolId } });
-    },
-
     findByJobId(jobId: string): Promise<SessionDocument | null> {
       return sessions.findOne({ job_id: jobId });
     },
 
+    findById(sessionId: ObjectId): Promise<SessionDocument | null> {
+      return sessions.findOne({ _id: sessionId });
+    },
+
     /** Newest first; `after` is the last session of the previous page. */
     listByStatus(status: SessionStatus, page: SessionPage): Promise<SessionDocument[]> {
+      return newestFirst({ status }, page);
+    },
+
+    /** A user's (the job's `metadata.clientId`) sessions, newest first. */
+    listByUser(userId: string, page: SessionPage): Promise<SessionDocument[]> {
+      return newestFirst({ user_id: userId }, page);
+    },
+
+    /** The jobs behind the sessions, newest first, with only the fields a job list shows. */
+    listJobs(filter: JobFilter, page: SessionPage): Promise<JobListing[]> {
+      const query: Filter<SessionDocument> = {
+        ...(filter.userId === undefined ? {} : { user_id: filter.userId }),
+        ...(filter.jobStatus === undefined ? {} : { job_status: filter.jobStatus }),
+        ...olderThan(page.after),
+      };
       return sessions
-        .find({ status, ...olderThan(page.after) })
-        .sort({ created_at: -1, _id: -1 })
+        .find<JobListing>(query, { projection: JOB_LISTING_PROJECTION })
+        .sort(NEWEST_FIRST)
         .limit(page.limit)
         .toArray();
+    },
+
+    /** Every tool stored for the session, registered or failed, in requirement order. */
+    toolsOf(sessionId: ObjectId): Promise<ToolDocument[]> {
+      return tools.find({ session_id: sessionId }).sort({ requirement_index: 1, created_at: 1, _id: 1 }).toArray();
     },
   };
 }

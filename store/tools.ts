@@ -46,6 +46,14 @@ export function createToolStore(db: Db) {
       return tools.find({ _id: { $in: ids } }).toArray();
     },
 
+    /** a job's registered tools, whichever run made them: what a retry keeps */
+    findRegisteredByJob(jobId: string): Promise<ToolDocument[]> {
+      return tools
+        .find({ job_id: jobId, status: 'registered' })
+        .sort({ requirement_index: 1, created_at: 1 })
+        .toArray();
+    },
+
     findById(id: ObjectId): Promise<ToolDocument | null> {
       return tools.findOne({ _id: id });
     },

@@ -14,7 +14,11 @@ export const SANDBOX_MAX_ATTEMPTS = 3;
 export const DOCS_SEARCH_TIMEOUT = '10 minutes';
 export const STORAGE_WRITE_TIMEOUT = '30 seconds';
 export const STORAGE_MAX_ATTEMPTS = 10;
-export const HEARTBEAT_TIMEOUT = '15 seconds';
+/**
+ * Short on purpose: the SDK sends heartbeats at most every 0.8 × this, and a cancellation reaches
+ * a running activity only in a heartbeat's answer, so this bounds how fast a cancel stops it.
+ */
+export const HEARTBEAT_TIMEOUT = '6 seconds';
 
 export const llmActivityOptions: ActivityOptions = {
   startToCloseTimeout: LLM_CALL_TIMEOUT,

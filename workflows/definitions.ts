@@ -18,6 +18,8 @@ export interface JobInput {
   /** ISO time the client's request was accepted: the job's and its session's createdAt */
   requestedAt: string;
   settings: GenerationSettings;
+  /** on a retry: which run this is (1 for the first retry) and the tools earlier runs already made */
+  previousRun: { runNumber: number; keptTools: GeneratedToolRef[] } | null;
 }
 
 export interface GenerationSettings {
@@ -28,7 +30,15 @@ export interface GenerationSettings {
 }
 
 export type ToolStage =
-  'pending' | 'planning' | 'searching' | 'implementing' | 'executing' | 'registering' | 'completed' | 'failed';
+  | 'pending'
+  | 'planning'
+  | 'searching'
+  | 'implementing'
+  | 'executing'
+  | 'registering'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 export interface ToolProgress {
   requirementIndex: number;
@@ -40,7 +50,7 @@ export interface ToolProgress {
   error: string | null;
 }
 
-export type WorkflowJobStatus = 'running' | 'completed' | 'failed';
+export type WorkflowJobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface JobProgress {
   total: number;
@@ -75,4 +85,22 @@ export interface JobResult {
   summary: { totalRequested: number; successful: number; failed: number; totalTokens: number };
 }
 
+/** One tool's stage change; `seq` orders them within a run, for Server-Sent Events and their resumption. */
+export interface JobEvent {
+  seq: number;
+  requirementIndex: number;
+  toolName: string | null;
+  stage: ToolStage;
+  attempts: number;
+}
+
+export interface JobEventsView {
+  runNumber: number;
+  status: WorkflowJobStatus;
+  progress: JobProgress;
+  events: JobEvent[];
+}
+
 export const progressQuery = defineQuery<JobProgressView>('progress');
+/** the events after the given `seq` (0 for all) */
+export const eventsQuery = defineQuery<JobEventsView, [number]>('events');

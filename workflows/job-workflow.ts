@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -22,8 +23,10 @@ import {
   storageActivityOptions,
 } from './activity-options';
 import {
+  eventsQuery,
   progressQuery,
   type GeneratedToolRef,
+  type JobEvent,
   type JobInput,
   type JobProgress,
   type JobResult,
@@ -32,6 +35,7 @@ import {
   type ToolStage,
   type WorkflowJobStatus,
 } from './definitions';
+import { describeTools } from './details';
 import { jobStageKey, jobStatusKey } from './search-attributes';
 
 const llm = proxyActivities<Activities>(llmActivityOptions);
@@ -43,6 +47,8 @@ const mirrorStore = proxyActivities<Activities>(mirrorActivityOptions);
 /** Session stages in order: a job's session shows the least advanced stage of its running tools. */
 const SESSION_STAGE_ORDER: SessionStatus[] = ['pending', 'planning', 'searching', 'implementing', 'executing'];
 const ACTIVE_STAGES: ToolStage[] = ['planning', 'searching', 'implementing', 'executing', 'registering'];
+/** Each run's mirror revisions start above every earlier run's, so a retry's writes are never taken as stale. */
+const REVISIONS_PER_RUN = 1_000_000;
 
 class ToolGenerationFailed extends Error {
   constructor(
@@ -87,25 +93,36 @@ function describeValidationFailure(validation: ValidateToolOutput, attempts: num
 /**
  * One job: each requirement becomes a tool through plan → search docs → implement → validate
  * (→ repair, a bounded number of times) → register. All requirements run at once, each in its own
- * chain, so one bad requirement never holds up or fails the others.
+ * chain, so one bad requirement never holds up or fails the others. A retry is a new run of the
+ * same workflow id that keeps the tools earlier runs made and regenerates only the rest.
  */
 export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   const { workflowId: jobId } = workflowInfo();
   const { maxRepairRounds, toolDeadlineMs } = input.settings;
-  const tools: ToolProgress[] = input.requirements.map((_, requirementIndex) => ({
-    requirementIndex,
-    stage: 'pending',
-    name: null,
-    attempts: 0,
-    toolId: null,
-    error: null,
-  }));
+  const runNumber = input.previousRun?.runNumber ?? 0;
+  /** idempotency keys of this run's writes: a retry must not find the failed run's drafts and tools */
+  const workKey = runNumber === 0 ? jobId : `${jobId}~retry${runNumber}`;
+  const kept = new Map((input.previousRun?.keptTools ?? []).map((tool) => [tool.requirementIndex, tool]));
+
+  const tools: ToolProgress[] = input.requirements.map((_, requirementIndex) => {
+    const keptTool = kept.get(requirementIndex);
+    return {
+      requirementIndex,
+      stage: keptTool ? 'completed' : 'pending',
+      name: keptTool?.name ?? null,
+      attempts: 0,
+      toolId: keptTool?.toolId ?? null,
+      error: null,
+    };
+  });
+  const takenNames = new Set<string>([...kept.values()].map((tool) => tool.name));
   const failures: ToolFailure[] = [];
-  const takenNames = new Set<string>();
+  const events: JobEvent[] = [];
   let status: WorkflowJobStatus = 'running';
   let currentToolIndex: number | null = null;
-  let revision = 0;
+  let revision = runNumber * REVISIONS_PER_RUN;
   let totalTokens = 0;
+  let jobError: MirrorJobInput['error'] = null;
 
   const progress = (): JobProgress => {
     const count = (stages: ToolStage[]) => tools.filter((tool) => stages.includes(tool.stage)).length;
@@ -131,21 +148,28 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   };
 
   setHandler(progressQuery, () => ({ status, progress: progress(), tools }));
+  setHandler(eventsQuery, (afterSeq) => ({
+    runNumber,
+    status,
+    progress: progress(),
+    events: events.filter((event) => event.seq > afterSeq),
+  }));
 
-  let jobError: MirrorJobInput['error'] = null;
   const mirrorNow = async () => {
     revision += 1;
     upsertSearchAttributes([
       { key: jobStatusKey, value: status },
       { key: jobStageKey, value: sessionStatus() },
     ]);
+    setCurrentDetails(describeTools(status, tools, input.requirements));
     await mirrorStore.mirrorJob({
       jobId,
       sessionId: input.sessionId,
       clientId: input.clientId,
       clientSessionId: input.clientSessionId,
-      toolRequirements: revision === 1 ? input.requirements : null,
+      toolRequirements: revision === runNumber * REVISIONS_PER_RUN + 1 ? input.requirements : null,
       requestedAt: input.requestedAt,
+      runNumber,
       sessionStatus: sessionStatus(),
       jobStatus: status,
       progress: progress(),
@@ -159,17 +183,18 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   /**
    * One mirror write in flight at a time, always of the latest state: stage changes that happen
    * while a write is under way are coalesced into the next one, and no tool waits for MongoDB.
+   * Not cancellable: a cancelled job still records that it was cancelled.
    */
   let mirrorWanted = true;
   let finalStateReached = false;
-  const mirroring = (async () => {
+  const mirroring = CancellationScope.nonCancellable(async () => {
     for (;;) {
       await condition(() => mirrorWanted || finalStateReached);
       if (!mirrorWanted) return;
       mirrorWanted = false;
       await mirrorNow();
     }
-  })();
+  });
   const finishMirroring = async () => {
     mirrorWanted = true;
     finalStateReached = true;
@@ -177,8 +202,16 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   };
 
   const advance = (index: number, stage: ToolStage) => {
-    tools[index]!.stage = stage;
+    const tool = tools[index]!;
+    tool.stage = stage;
     currentToolIndex = index;
+    events.push({
+      seq: events.length + 1,
+      requirementIndex: index,
+      toolName: tool.name,
+      stage,
+      attempts: tool.attempts,
+    });
     mirrorWanted = true;
   };
 
@@ -212,7 +245,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     advance(index, 'searching');
     const { docsRef } = await docs.searchDocs.executeWithOptions(
       { ...docsActivityOptions, summary: `search docs for ${plan.functionName}` },
-      [{ jobId, requirementIndex: index, plan }],
+      [{ jobId, workKey, requirementIndex: index, plan }],
     );
 
     let validation: ValidateToolOutput | null = null;
@@ -225,7 +258,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
           : null;
       const implemented = await llm.implementTool.executeWithOptions(
         { ...llmActivityOptions, summary: `implement ${plan.functionName}, attempt ${attempt}` },
-        [{ jobId, requirementIndex: index, attempt, requirement, plan, docsRef, repair }],
+        [{ jobId, workKey, requirementIndex: index, attempt, requirement, plan, docsRef, repair }],
       );
       totalTokens += implemented.tokens;
       work.lastDraftRef = implemented.draftRef;
@@ -242,35 +275,44 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     }
 
     advance(index, 'registering');
-    const registered = await storage.registerTool({
-      idempotencyKey: `${jobId}:${index}`,
-      jobId,
-      sessionId: input.sessionId,
-      requirementIndex: index,
-      requirement,
-      plan,
-      draftRef: work.lastDraftRef!,
-      status: 'registered',
-      errors: [],
-    });
+    const registered = await storage.registerTool.executeWithOptions(
+      { ...storageActivityOptions, summary: `register ${plan.functionName}` },
+      [
+        {
+          idempotencyKey: `${workKey}:${index}`,
+          jobId,
+          sessionId: input.sessionId,
+          requirementIndex: index,
+          requirement,
+          plan,
+          draftRef: work.lastDraftRef!,
+          status: 'registered',
+          errors: [],
+        },
+      ],
+    );
     tool.toolId = registered.toolId;
     return { requirementIndex: index, toolId: registered.toolId, name: registered.name };
   }
 
   async function settleTool(index: number): Promise<GeneratedToolRef | FailureReason> {
+    const keptTool = kept.get(index);
+    if (keptTool) return keptTool;
     const work: ToolWork = { plan: null, lastDraftRef: null };
     try {
       const generated = await CancellationScope.withTimeout(toolDeadlineMs, () => generateTool(index, work));
       advance(index, 'completed');
       return generated;
     } catch (error) {
+      // The whole job was cancelled (not this tool's deadline): let the cancellation through.
+      if (isCancellation(error) && CancellationScope.current().consideredCancelled) throw error;
       const reason = failureReason(error, toolDeadlineMs);
       const tool = tools[index]!;
       tool.error = reason.message;
       if (work.plan && work.lastDraftRef) {
         // Kept, with its last code and what was wrong with it, for a person (or a retry) to pick up.
         const stored = await storage.registerTool({
-          idempotencyKey: `${jobId}:${index}`,
+          idempotencyKey: `${workKey}:${index}`,
           jobId,
           sessionId: input.sessionId,
           requirementIndex: index,
@@ -293,8 +335,21 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     }
   }
 
-  const outcomes = await Promise.all(input.requirements.map((_, index) => settleTool(index)));
+  let outcomes: (GeneratedToolRef | FailureReason)[];
+  try {
+    outcomes = await Promise.all(input.requirements.map((_, index) => settleTool(index)));
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    status = 'cancelled';
+    tools.forEach((tool, index) => {
+      if (tool.stage === 'pending' || ACTIVE_STAGES.includes(tool.stage)) advance(index, 'cancelled');
+    });
+    currentToolIndex = null;
+    await finishMirroring();
+    throw error;
+  }
   const generated = outcomes.filter((outcome): outcome is GeneratedToolRef => 'toolId' in outcome);
+  generated.sort((a, b) => a.requirementIndex - b.requirementIndex);
   failures.sort((a, b) => a.requirementIndex - b.requirementIndex);
   currentToolIndex = null;
 

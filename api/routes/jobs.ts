@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { jobIdSchema, toolGenerationRequestSchema } from '../contract';
 import { invalidRequest } from '../http-errors';
 import type { JobService } from '../job-service';
+import { streamJobEvents } from './job-events';
 
 export const MIRRORED_DATA_HEADER = 'X-Toolsmith-Data-Source';
 
@@ -25,6 +26,18 @@ export function jobsRouter(jobs: JobService): Router {
     const { job, fromMirror } = await jobs.getJob(parseJobId(req.params.jobId));
     if (fromMirror) res.setHeader(MIRRORED_DATA_HEADER, 'mongodb-mirror');
     res.json(job);
+  });
+
+  router.post('/:jobId/cancel', async (req, res) => {
+    res.status(202).json(await jobs.cancelJob(parseJobId(req.params.jobId)));
+  });
+
+  router.post('/:jobId/retry', async (req, res) => {
+    res.status(202).json(await jobs.retryJob(parseJobId(req.params.jobId)));
+  });
+
+  router.get('/:jobId/events', async (req, res) => {
+    await streamJobEvents(jobs, parseJobId(req.params.jobId), req, res);
   });
 
   return router;

@@ -123,6 +123,7 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
     it('finds the documentation of the installed RDKit for the plan and stores it by reference', async () => {
       const { docsRef, found } = await run(activities.searchDocs, {
         jobId: 'job_docs_test',
+        workKey: 'job_docs_test',
         requirementIndex: 0,
         plan: molecularWeightPlan,
       });
@@ -139,7 +140,7 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
     it('fails with a non-retryable INSUFFICIENT_API_SPECS when a dependency has no relevant documentation', async () => {
       const plan = { ...molecularWeightPlan, docQueries: ['quantum flux capacitor calibration'] };
       await assert.rejects(
-        run(activities.searchDocs, { jobId: 'job_docs_test', requirementIndex: 1, plan }),
+        run(activities.searchDocs, { jobId: 'job_docs_test', workKey: 'job_docs_test', requirementIndex: 1, plan }),
         (error: any) => {
           assert.equal(error.type, 'INSUFFICIENT_API_SPECS');
           assert.equal(error.nonRetryable, true);

@@ -106,7 +106,10 @@ function followPlannedName(tool: CannedTool, implementation: object, prompt: str
   return { ...implementation, code: code.replace(`def ${cannedName}(`, `def ${plannedName}(`) };
 }
 
-export function catalogueScript(catalogue: CannedTool[], options: { delayMs?: number } = {}): ModelScript {
+export function catalogueScript(
+  catalogue: CannedTool[],
+  options: { delayMs?: number } = {},
+): (call: ModelCall) => ModelReply {
   return (call: ModelCall): ModelReply => {
     const text = requirementText(call);
     const description = /^Description: (.*)$/m.exec(text)?.[1] ?? '';

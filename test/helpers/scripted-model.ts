@@ -12,6 +12,8 @@ export interface ModelCall {
   model: string;
   messages: { role: string; content: string }[];
   authorization: string | undefined;
+  /** the client went away before the reply was sent (e.g. the activity was cancelled) */
+  abortedAt: number | null;
 }
 
 export type ModelReply =
@@ -72,8 +74,12 @@ export async function startScriptedModel(initialScript: ModelScript, port = 0): 
       model: request.model,
       messages: request.messages,
       authorization: req.headers.authorization,
+      abortedAt: null,
     };
     calls.push(call);
+    res.on('close', () => {
+      if (!res.writableFinished) call.abortedAt = Date.now();
+    });
     try {
       const reply = await script(call);
       if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));

@@ -137,6 +137,8 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
       version,
       bodyLimitBytes: config.http.bodyLimitBytes,
       healthCheckTimeoutMs: config.http.healthCheckTimeoutMs,
+      temporalUiUrl: config.temporal.uiUrl,
+      temporalNamespace: config.temporal.namespace,
     }),
     '127.0.0.1',
     0,
