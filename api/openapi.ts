@@ -67,6 +67,16 @@ const sessionIdParameter = {
 };
 const sessionStatusValues = [...sessionStatuses];
 const jobStatusValues = [...jobStatuses];
+const temporalRun = {
+  type: 'object',
+  description: 'the run in the Temporal Web UI',
+  properties: {
+    workflowId: { type: 'string' },
+    runId: { type: ['string', 'null'] },
+    uiUrl: { type: 'string' },
+  },
+};
+
 const requirementSchema = {
   type: 'object',
   required: ['description', 'input', 'output'],
@@ -323,14 +333,7 @@ const sessionSchemas = {
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
             progress,
-            temporal: {
-              type: 'object',
-              properties: {
-                workflowId: { type: 'string' },
-                runId: { type: ['string', 'null'] },
-                uiUrl: { type: 'string' },
-              },
-            },
+            temporal: temporalRun,
           },
         },
       },
@@ -426,14 +429,7 @@ export function openApiDocument() {
               },
             },
             error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-            temporal: {
-              type: 'object',
-              properties: {
-                workflowId: { type: 'string' },
-                runId: { type: ['string', 'null'] },
-                uiUrl: { type: 'string' },
-              },
-            },
+            temporal: temporalRun,
           },
         },
         HealthResponse: {

@@ -1,17 +1,9 @@
 import type { JobResponse, JobStatus } from '../api/contract';
 import { CliError, type ToolsmithApi } from './api-client';
 import { readServerSentEvents } from './sse';
+import type { ToolStage } from '../workflows/definitions';
 
-export type ToolStage =
-  | 'pending'
-  | 'planning'
-  | 'searching'
-  | 'implementing'
-  | 'executing'
-  | 'registering'
-  | 'completed'
-  | 'failed'
-  | 'cancelled';
+export type { ToolStage } from '../workflows/definitions';
 
 /** The data of an `event: stage` on the job's events stream. */
 export interface StageEvent {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { errorCodes } from '../../errors';
 import { MAX_REQUIREMENTS_PER_JOB } from '../../api/contract';
 import { molecularWeightScript } from '../helpers/canned-tools';
-import { postJson, request, type HttpAnswer } from '../helpers/http';
+import { postJson, request } from '../helpers/http';
+import { assertErrorResponse } from '../helpers/assertions';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 const valid = {
@@ -10,23 +10,6 @@ const valid = {
   input: 'a temperature in Celsius',
   output: 'the temperature in Fahrenheit',
 };
-
-/** Every error answer: the contract's shape, a sentence, a request id matching the header, no stack trace. */
-function assertErrorResponse(answer: HttpAnswer, status: number, code: string, field?: string) {
-  assert.equal(answer.status, status, JSON.stringify(answer.body));
-  assert.equal(answer.body.code, code);
-  assert.ok(errorCodes.includes(answer.body.code));
-  assert.equal(typeof answer.body.error, 'string');
-  assert.ok(answer.body.error.length > 10);
-  assert.ok(!Number.isNaN(Date.parse(answer.body.timestamp)));
-  assert.equal(answer.body.requestId, answer.headers.get('x-request-id'));
-  assert.doesNotMatch(JSON.stringify(answer.body), /\n\s+at |node_modules|\.ts:\d+/);
-  if (field) {
-    const fields = JSON.stringify(answer.body.details);
-    assert.ok(fields.includes(field), `details name ${field}: ${fields}`);
-    assert.ok(answer.body.error.includes(field), `error names ${field}: ${answer.body.error}`);
-  }
-}
 
 describe('the API answers bad requests with clear 4xx ErrorResponses (shared/examples/bad-requests.md)', function () {
   this.timeout(120_000);

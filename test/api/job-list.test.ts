@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
-import { errorCodes } from '../../errors';
 import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
 import { FINISHED, requirement } from '../helpers/jobs';
 import { pollUntil, postJson, request, type HttpAnswer } from '../helpers/http';
 import type { ModelScript } from '../helpers/scripted-model';
+import { assertErrorResponse } from '../helpers/assertions';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvin.';
@@ -14,21 +14,6 @@ const MOLECULAR_WEIGHT = 'Calculate the molecular weight of a compound from SMIL
 const UNKNOWN = 'Summarise the plot of a novel.';
 
 const ITEM_KEYS = ['clientId', 'createdAt', 'jobId', 'progress', 'status', 'temporal', 'updatedAt'];
-
-/** The contract's ErrorResponse, with the offending field named in `details` and in the sentence. */
-function assertErrorResponse(answer: HttpAnswer, status: number, code: string, field?: string) {
-  assert.equal(answer.status, status, JSON.stringify(answer.body));
-  assert.equal(answer.body.code, code);
-  assert.ok(errorCodes.includes(answer.body.code));
-  assert.equal(typeof answer.body.error, 'string');
-  assert.ok(!Number.isNaN(Date.parse(answer.body.timestamp)));
-  assert.equal(answer.body.requestId, answer.headers.get('x-request-id'));
-  if (field) {
-    const fields = (answer.body.details?.fields ?? []).map((entry: { field: string }) => entry.field);
-    assert.ok(fields.includes(field), `details name ${field}: ${JSON.stringify(answer.body.details)}`);
-    assert.ok(answer.body.error.includes(field), `error names ${field}: ${answer.body.error}`);
-  }
-}
 
 interface SubmittedJob {
   jobId: string;

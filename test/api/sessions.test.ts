@@ -1,65 +1,20 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
-import { errorCodes } from '../../errors';
 import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
 import { FINISHED, requirement } from '../helpers/jobs';
-import { pollUntil, postJson, request, type HttpAnswer } from '../helpers/http';
+import { pollUntil, postJson, request } from '../helpers/http';
+import { openApiDocument } from '../../api/openapi';
+import { assertErrorResponse } from '../helpers/assertions';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvin.';
 const MOLECULAR_WEIGHT = 'Calculate the molecular weight of a compound from SMILES.';
 const LOTTERY = 'Predict the winning lottery numbers of the next draw.';
 
-const SESSION_KEYS = [
-  'sessionId',
-  'jobId',
-  'userId',
-  'clientSessionId',
-  'status',
-  'jobStatus',
-  'toolIds',
-  'toolRequirements',
-  'progress',
-  'toolProgress',
-  'failures',
-  'error',
-  'createdAt',
-  'updatedAt',
-];
-const TOOL_KEYS = [
-  'toolId',
-  'name',
-  'version',
-  'fileName',
-  'filePath',
-  'description',
-  'code',
-  'status',
-  'registered',
-  'dependencies',
-  'inputSchema',
-  'outputSchema',
-  'testCases',
-  'errors',
-  'createdAt',
-  'updatedAt',
-];
-
-/** The contract's ErrorResponse, with the offending field named in `details` and in the sentence. */
-function assertErrorResponse(answer: HttpAnswer, status: number, code: string, field?: string) {
-  assert.equal(answer.status, status, JSON.stringify(answer.body));
-  assert.equal(answer.body.code, code);
-  assert.ok(errorCodes.includes(answer.body.code));
-  assert.equal(typeof answer.body.error, 'string');
-  assert.ok(!Number.isNaN(Date.parse(answer.body.timestamp)));
-  assert.equal(answer.body.requestId, answer.headers.get('x-request-id'));
-  assert.doesNotMatch(JSON.stringify(answer.body), /\n\s+at |node_modules|\.ts:\d+/);
-  if (field) {
-    const fields = (answer.body.details?.fields ?? []).map((entry: { field: string }) => entry.field);
-    assert.ok(fields.includes(field), `details name ${field}: ${JSON.stringify(answer.body.details)}`);
-    assert.ok(answer.body.error.includes(field), `error names ${field}: ${answer.body.error}`);
-  }
-}
+/** The documented fields, all of them and nothing else: the OpenAPI document is the contract here. */
+const schemas = openApiDocument().components.schemas as Record<string, any>;
+const SESSION_KEYS = Object.keys(schemas.Session.properties);
+const TOOL_KEYS = Object.keys(schemas.SessionTools.properties.tools.items.properties);
 
 const isoDate = (value: unknown) => typeof value === 'string' && new Date(value).toISOString() === value;
 

@@ -4,7 +4,7 @@ import { pollUntil, postJson, request } from '../helpers/http';
 import { FINISHED, requirement } from '../helpers/jobs';
 import type { ModelScript } from '../helpers/scripted-model';
 import { readEventStream } from '../helpers/sse';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { useTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/worker-process';
 
 const catalogue = catalogueScript(standardCatalogue);
@@ -23,7 +23,11 @@ const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvi
 
 describe('operating jobs: Web UI search attributes, retry, cancel, live events', function () {
   this.timeout(300_000);
+  const sharedStack = useTestStack(catalogue);
   let stack: TestStack;
+  beforeEach(() => {
+    stack = sharedStack();
+  });
 
   const submit = async (descriptions: string[], clientId?: string) => {
     const created = await postJson(`${stack.apiUrl}/jobs`, {
@@ -42,15 +46,6 @@ describe('operating jobs: Web UI search attributes, retry, cancel, live events',
         200,
       )
     ).last.body;
-
-  before(async () => {
-    stack = await startTestStack({ script: catalogue });
-  });
-  beforeEach(() => {
-    stack.model.calls.length = 0;
-    stack.model.setScript(catalogue);
-  });
-  after(async () => stack?.stop());
 
   it('sets search attributes a person can filter on in the Web UI, with summaries and live details', async () => {
     const created = await submit(

@@ -4,7 +4,7 @@ import { toolGenerationJob } from '../../workflows';
 import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
 import { requirement, runJob, scheduledActivities } from '../helpers/jobs';
 import type { ModelCall, ModelReply, ModelScript } from '../helpers/scripted-model';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { useTestStack, type TestStack } from '../helpers/stack';
 
 const catalogue = catalogueScript(standardCatalogue);
 
@@ -16,16 +16,11 @@ function firstCallsThen(count: number, reply: (call: ModelCall) => ModelReply): 
 
 describe('the generation pipeline: repairs, partial failures and classified model errors', function () {
   this.timeout(300_000);
+  const sharedStack = useTestStack(catalogue);
   let stack: TestStack;
-
-  before(async () => {
-    stack = await startTestStack({ script: catalogue });
-  });
   beforeEach(() => {
-    stack.model.calls.length = 0;
-    stack.model.setScript(catalogue);
+    stack = sharedStack();
   });
-  after(async () => stack?.stop());
 
   it('(b) repairs a tool whose first implementation fails a test, and records both attempts', async () => {
     const job = await runJob(stack, ['Calculate the average molecular mass of a compound from SMILES.']);
@@ -166,10 +161,10 @@ describe('the generation pipeline: repairs, partial failures and classified mode
     ]);
     assert.equal(job.status, 'completed');
     // Whichever plan finishes first keeps the name: the set is what is guaranteed, not the order.
-    assert.deepEqual(
-      job.toolFiles.map((tool: any) => tool.fileName).sort(),
-      ['calculate_molecular_weight.py', 'calculate_molecular_weight_2.py'],
-    );
+    assert.deepEqual(job.toolFiles.map((tool: any) => tool.fileName).sort(), [
+      'calculate_molecular_weight.py',
+      'calculate_molecular_weight_2.py',
+    ]);
     for (const tool of job.toolFiles) {
       assert.ok(tool.code.includes(`def ${tool.fileName.replace('.py', '')}(`), 'each module defines its own name');
     }

@@ -31,12 +31,28 @@ export interface MongoServer {
   kill(): Promise<void>;
 }
 
+const PORT_ATTEMPTS = 5;
+
+/**
+ * A free port can be taken between finding it and binding it (a Temporal dev server starting beside
+ * it picks its own ports): try another one then.
+ */
+async function startFerretDbOnSomeFreePort(binaryPath: string, dataDir: string) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startFerretDb({ binaryPath, dataDir, port: await findFreePort() });
+    } catch (error) {
+      if (attempt === PORT_ATTEMPTS || !/already listening|address already in use/i.test(String(error))) throw error;
+    }
+  }
+}
+
 /** A real MongoDB-protocol server for one suite: MONGODB_URL when given, else a fresh FerretDB. */
 export async function startMongoServer(): Promise<MongoServer> {
   if (process.env.MONGODB_URL) return { url: process.env.MONGODB_URL, kill: async () => undefined };
   const tools = await provisionedTools();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-ferretdb-'));
-  const ferret = await startFerretDb({ binaryPath: tools.ferretDbPath!, dataDir, port: await findFreePort() });
+  const ferret = await startFerretDbOnSomeFreePort(tools.ferretDbPath!, dataDir);
   return {
     url: ferret.url,
     kill: async () => {
@@ -165,4 +181,21 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
       await rm(toolsDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Mocha hooks for a suite that shares one stack: started before the suite, its scripted model
+ * reset to `script` (with no calls recorded) before each test, stopped after the suite.
+ */
+export function useTestStack(script: ModelScript): () => TestStack {
+  let stack: TestStack | undefined;
+  before(async () => {
+    stack = await startTestStack({ script });
+  });
+  beforeEach(() => {
+    stack!.model.calls.length = 0;
+    stack!.model.setScript(script);
+  });
+  after(async () => stack?.stop());
+  return () => stack!;
 }
