@@ -106,7 +106,11 @@ function toHttpError(error: unknown): HttpError {
 export const sendErrorResponse: ErrorRequestHandler = (error, _req, res, next) => {
   if (res.headersSent) return next(error);
   const httpError = toHttpError(error);
-  if (httpError.httpStatus >= 500) console.error(`[api] request ${res.locals.requestId} failed:`, error);
+  if (httpError.httpStatus >= 500) {
+    // Our own 5xx (e.g. Temporal unreachable) is expected and explained; anything else needs its stack.
+    const detail = error instanceof HttpError ? error.message : error;
+    console.error(`[api] request ${res.locals.requestId} failed:`, detail);
+  }
   res.status(httpError.httpStatus).json({
     error: httpError.message,
     code: httpError.code,

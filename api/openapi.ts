@@ -391,6 +391,56 @@ export function openApiDocument() {
           },
         },
       },
+      '/api/v1/jobs/{jobId}/cancel': {
+        post: {
+          summary: 'Cancel a running job: its activities stop and it ends `cancelled`',
+          parameters: [jobIdParameter],
+          responses: {
+            '202': {
+              description: 'cancellation requested; the job as it is now',
+              content: json({ $ref: '#/components/schemas/JobResponse' }),
+            },
+            '404': errorResponse('no such job'),
+            '409': errorResponse('JOB_ALREADY_COMPLETED: the job has already ended'),
+          },
+        },
+      },
+      '/api/v1/jobs/{jobId}/retry': {
+        post: {
+          summary: 'Re-run a failed, cancelled or partly failed job, keeping the tools already made',
+          description:
+            'Starts a new run of the same workflow id that carries over every registered tool and regenerates only the rest; the earlier run stays inspectable in Temporal under its run id.',
+          parameters: [jobIdParameter],
+          responses: {
+            '202': {
+              description: 'the new run, pending (new temporal.runId)',
+              content: json({ $ref: '#/components/schemas/JobResponse' }),
+            },
+            '404': errorResponse('no such job'),
+            '409': errorResponse(
+              'the job is still running (INVALID_REQUEST), or every tool was made (JOB_ALREADY_COMPLETED)',
+            ),
+          },
+        },
+      },
+      '/api/v1/jobs/{jobId}/events': {
+        get: {
+          summary: 'Live progress as Server-Sent Events',
+          description:
+            'One `stage` event per tool stage change ({ jobId, requirementIndex, toolName, stage, attempts }, id `<run>-<seq>`), then a final `job` event ({ jobId, status, progress }); then the stream closes. Send `Last-Event-ID` to resume after an event.',
+          parameters: [
+            jobIdParameter,
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'the event stream',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            '404': errorResponse('no such job'),
+          },
+        },
+      },
       ...sessionPaths,
     },
     components: {

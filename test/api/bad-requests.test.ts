@@ -145,4 +145,31 @@ describe('the API answers bad requests with clear 4xx ErrorResponses (shared/exa
     assert.equal(answer.status, 201, JSON.stringify(answer.body));
     assert.equal(answer.body.status, 'pending');
   });
+
+  it('serves the OpenAPI 3.1 document for every route, and the docs page that renders it', async () => {
+    const base = stack.apiUrl.replace(/\/api\/v1$/, '');
+    const document = await request(`${base}/openapi.json`);
+    assert.equal(document.status, 200);
+    assert.equal(document.body.openapi, '3.1.0');
+    for (const path of [
+      '/api/v1/health',
+      '/api/v1/jobs',
+      '/api/v1/jobs/{jobId}',
+      '/api/v1/jobs/{jobId}/cancel',
+      '/api/v1/jobs/{jobId}/retry',
+      '/api/v1/jobs/{jobId}/events',
+      '/api/v1/sessions/{session_id}',
+      '/api/v1/sessions/{session_id}/tools',
+      '/api/v1/sessions/{session_id}/status',
+      '/api/v1/sessions/user/{user_id}',
+      '/api/v1/sessions/status/{status_value}',
+    ]) {
+      assert.ok(document.body.paths[path], `documents ${path}`);
+    }
+    const page = await request(`${base}/docs`);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /SwaggerUIBundle\(\{ url: '\/openapi.json'/);
+    const bundle = await fetch(`${base}/docs/assets/swagger-ui-bundle.js`);
+    assert.equal(bundle.status, 200);
+  });
 });

@@ -74,6 +74,8 @@ export interface TestStack {
   tools: ProvisionedTools;
   /** the environment the service was configured from, for starting worker processes */
   serviceEnv: Record<string, string>;
+  /** stops the worker and the Temporal dev server for good, as an outage would */
+  killTemporal(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -160,6 +162,17 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     0,
   );
 
+  let temporalStopped = false;
+  const stopWorker = async () => {
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await workerRun;
+  };
+  const stopTemporal = async () => {
+    if (temporalStopped) return;
+    temporalStopped = true;
+    await env.teardown();
+  };
+
   return {
     apiUrl: `${server.url}/api/v1`,
     model,
@@ -171,12 +184,15 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     toolsDir,
     tools,
     serviceEnv,
+    async killTemporal() {
+      await stopWorker();
+      await stopTemporal();
+    },
     async stop() {
       await server.close();
-      worker?.shutdown();
-      await workerRun;
+      await stopWorker();
       await Promise.all([mongo.close(), workerDependencies.mongo.close(), model.close()]);
-      await env.teardown();
+      await stopTemporal();
       await mongoServer.kill();
       await rm(toolsDir, { recursive: true, force: true });
     },
