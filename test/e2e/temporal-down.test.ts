@@ -11,7 +11,10 @@ describe('when Temporal is down, the API answers from the MongoDB mirror', funct
 
   before(async () => {
     stack = await startTestStack({ script: catalogueScript(standardCatalogue) });
-    job = await runJob(stack, ['Calculate the molecular weight of a compound from SMILES.', 'Predict the winning lottery numbers of the next draw.']);
+    job = await runJob(stack, [
+      'Calculate the molecular weight of a compound from SMILES.',
+      'Predict the winning lottery numbers of the next draw.',
+    ]);
     await stack.killTemporal();
   });
   after(async () => stack?.stop());
@@ -38,7 +41,9 @@ describe('when Temporal is down, the API answers from the MongoDB mirror', funct
     assert.equal(health.status, 503);
     assert.equal(health.body.temporal, 'disconnected');
     assert.equal(health.body.database, 'connected');
-    const created = await postJson(`${stack.apiUrl}/jobs`, { toolRequirements: [requirement('Convert a temperature.')] });
+    const created = await postJson(`${stack.apiUrl}/jobs`, {
+      toolRequirements: [requirement('Convert a temperature.')],
+    });
     assert.equal(created.status, 503);
     assert.equal(created.body.code, 'SERVICE_UNAVAILABLE');
   });
