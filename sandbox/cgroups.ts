@@ -1,0 +1,347 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SANDBOX_UNAVAILABLE, ServiceError } from '../errors';
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** The sandbox cannot run (safely): validation fails closed with this. */
+export function unavailable(message: string, cause?: unknown): ServiceError {
+  return new ServiceError(SANDBOX_UNAVAILABLE, message, { cause });
+}
+
+/**
+ * Per-run cgroups: what bounds a sandbox run's processes (pids.max), the memory of its whole
+ * process tree and its CPU share, for cgroup v2 or v1, and what is used when none can be made.
+ */
+
+export interface CgroupCounters {
+  pidsMaxHits: number;
+  oomKills: number;
+}
+
+export interface RunCgroup {
+  /** cgroup.procs files the spawning shell writes its pid into before exec'ing bubblewrap */
+  procsFiles: string[];
+  counters(): CgroupCounters;
+  killAll(): void;
+  remove(): Promise<void>;
+}
+
+export interface CgroupLimits {
+  pids: number;
+  memoryBytes: number;
+}
+
+export interface CgroupController {
+  kind: 'cgroup-v1' | 'cgroup-v2';
+  treeMemoryLimit: boolean;
+  create(limits: CgroupLimits): RunCgroup;
+}
+
+interface MountInfo {
+  root: string;
+  mountPoint: string;
+  fsType: string;
+  superOptions: string[];
+}
+
+const unescapeMount = (field: string) =>
+  field.replace(/\\(\d{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+
+function readMounts(): MountInfo[] {
+  const mounts: MountInfo[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    const separator = fields.indexOf('-');
+    if (separator < 0 || fields.length < separator + 4) continue;
+    mounts.push({
+      root: unescapeMount(fields[3]!),
+      mountPoint: unescapeMount(fields[4]!),
+      fsType: fields[separator + 1]!,
+      superOptions: fields[separator + 3]!.split(','),
+    });
+  }
+  return mounts;
+}
+
+/** controller (or '' for cgroup v2) → this process's cgroup path */
+function ownCgroups(): Map<string, string> {
+  const own = new Map<string, string>();
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const match = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!match) continue;
+    for (const controller of match[1]!.split(',')) own.set(controller, match[2]!);
+  }
+  return own;
+}
+
+/** The directory of a cgroup path inside a mounted hierarchy (which may be mounted at a sub-cgroup). */
+function cgroupDirectory(mount: MountInfo, cgroupPath: string): string {
+  let relative = cgroupPath;
+  if (mount.root !== '/') relative = cgroupPath.startsWith(mount.root) ? cgroupPath.slice(mount.root.length) : '/';
+  const dir = path.join(mount.mountPoint, relative);
+  return existsSync(dir) ? dir : mount.mountPoint;
+}
+
+const readNumber = (file: string, key: string): number => {
+  try {
+    const line = readFileSync(file, 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith(`${key} `));
+    return line ? Number(line.split(' ')[1]) || 0 : 0;
+  } catch {
+    return 0;
+  }
+};
+
+function tryWrite(file: string, value: string): boolean {
+  try {
+    writeFileSync(file, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killProcessesIn(procsFile: string): void {
+  for (let round = 0; round < 20; round += 1) {
+    let pids: number[];
+    try {
+      pids = readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return;
+    }
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+async function removeDirectories(dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      try {
+        rmdirSync(dir);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') break;
+        killProcessesIn(path.join(dir, 'cgroup.procs'));
+        await sleep(20); // the last processes of the run are still exiting
+      }
+    }
+  }
+}
+
+let runCounter = 0;
+const runCgroupName = () => `toolsmith-${process.pid}-${(runCounter += 1)}`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the empty cgroups of earlier worker processes that died before cleaning up. Only empty
+ * ones: a pid we cannot see may be a live worker in another PID namespace.
+ */
+function sweepStaleCgroups(parent: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const match = /^toolsmith-(\d+)-/.exec(entry);
+    if (!match || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
+    try {
+      rmdirSync(path.join(parent, entry));
+    } catch {
+      // still busy: the next sweep
+    }
+  }
+}
+
+function cgroupV2(parent: string): CgroupController {
+  const subtree = path.join(parent, 'cgroup.subtree_control');
+  const enabled = () => readFileSync(subtree, 'utf8').trim().split(/\s+/);
+  if (statfsSync(parent).type !== CGROUP2_SUPER_MAGIC) throw new Error(`${parent} is not in a cgroup v2 file system`);
+  // pids is required, memory wanted; cpu is only used when someone else already enabled it
+  for (const controller of ['pids', 'memory']) {
+    if (!enabled().includes(controller)) tryWrite(subtree, `+${controller}`);
+  }
+  const controllers = enabled();
+  if (!controllers.includes('pids')) {
+    throw new Error(`the pids controller is not enabled in ${subtree} (enabled: "${controllers.join(' ')}")`);
+  }
+  const probe = path.join(parent, `${runCgroupName()}-probe`);
+  mkdirSync(probe);
+  rmdirSync(probe);
+  sweepStaleCgroups(parent);
+  const memory = controllers.includes('memory');
+  return {
+    kind: 'cgroup-v2',
+    treeMemoryLimit: memory,
+    create(limits) {
+      const dir = path.join(parent, runCgroupName());
+      mkdirSync(dir);
+      try {
+        writeFileSync(path.join(dir, 'pids.max'), String(limits.pids));
+        if (memory) {
+          writeFileSync(path.join(dir, 'memory.max'), String(limits.memoryBytes));
+          tryWrite(path.join(dir, 'memory.swap.max'), '0');
+        }
+        if (controllers.includes('cpu')) tryWrite(path.join(dir, 'cpu.max'), '100000 100000');
+      } catch (error) {
+        rmdirSync(dir);
+        throw error;
+      }
+      const killAll = () => {
+        if (!tryWrite(path.join(dir, 'cgroup.kill'), '1')) killProcessesIn(path.join(dir, 'cgroup.procs'));
+      };
+      return {
+        procsFiles: [path.join(dir, 'cgroup.procs')],
+        counters: () => ({
+          pidsMaxHits: readNumber(path.join(dir, 'pids.events'), 'max'),
+          oomKills: memory ? readNumber(path.join(dir, 'memory.events'), 'oom_kill') : 0,
+        }),
+        killAll,
+        remove: async () => {
+          killAll();
+          await removeDirectories([dir]);
+        },
+      };
+    },
+  };
+}
+
+function cgroupV1(mounts: MountInfo[], own: Map<string, string>): CgroupController {
+  const parentOf = (controller: string): string | undefined => {
+    const mount = mounts.find((entry) => entry.fsType === 'cgroup' && entry.superOptions.includes(controller));
+    if (!mount) return undefined;
+    const parent = cgroupDirectory(mount, own.get(controller) ?? '/');
+    try {
+      const probe = path.join(parent, `${runCgroupName()}-probe`);
+      mkdirSync(probe);
+      rmdirSync(probe);
+    } catch (error) {
+      if (controller === 'pids') throw error;
+      return undefined; // memory and cpu are extras on top of the rlimits
+    }
+    sweepStaleCgroups(parent);
+    return parent;
+  };
+  const pidsParent = parentOf('pids');
+  if (!pidsParent) throw new Error('no cgroup v1 hierarchy with the pids controller is mounted');
+  const memoryParent = parentOf('memory');
+  const cpuParent = parentOf('cpu');
+  return {
+    kind: 'cgroup-v1',
+    treeMemoryLimit: memoryParent !== undefined,
+    create(limits) {
+      const name = runCgroupName();
+      const pids = path.join(pidsParent, name);
+      const memory = memoryParent && path.join(memoryParent, name);
+      const cpu = cpuParent && path.join(cpuParent, name);
+      const dirs = [pids, memory, cpu].filter((dir): dir is string => Boolean(dir));
+      try {
+        for (const dir of dirs) mkdirSync(dir);
+        writeFileSync(path.join(pids, 'pids.max'), String(limits.pids));
+        if (memory) {
+          writeFileSync(path.join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+          tryWrite(path.join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+        }
+        if (cpu) {
+          tryWrite(path.join(cpu, 'cpu.cfs_period_us'), '100000');
+          tryWrite(path.join(cpu, 'cpu.cfs_quota_us'), '100000');
+        }
+      } catch (error) {
+        for (const dir of dirs) tryRmdir(dir);
+        throw error;
+      }
+      const killAll = () => killProcessesIn(path.join(pids, 'cgroup.procs'));
+      return {
+        procsFiles: dirs.map((dir) => path.join(dir, 'cgroup.procs')),
+        counters: () => ({
+          pidsMaxHits: readNumber(path.join(pids, 'pids.events'), 'max'),
+          oomKills: memory ? readNumber(path.join(memory, 'memory.oom_control'), 'oom_kill') : 0,
+        }),
+        killAll,
+        remove: async () => {
+          killAll();
+          await removeDirectories(dirs);
+        },
+      };
+    },
+  };
+}
+
+function tryRmdir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // best effort
+  }
+}
+
+export type Limiter = { kind: 'rlimit'; treeMemoryLimit: false } | CgroupController;
+
+/**
+ * Finds what can bound the number of processes. Root (the sandbox's uid maps to host root) is
+ * exempt from RLIMIT_NPROC, so as root a per-run cgroup is required: no cgroup, no sandbox.
+ */
+export function detectLimiter(cgroupParent: string | undefined): Limiter {
+  if (cgroupParent) {
+    try {
+      return cgroupV2(path.resolve(cgroupParent));
+    } catch (error) {
+      throw unavailable(
+        `cannot create the per-run cgroups under ${cgroupParent}: ${(error as Error).message}. It must be a ` +
+          'cgroup v2 directory this process may write, with the pids controller enabled in cgroup.subtree_control.',
+        error,
+      );
+    }
+  }
+  const reasons: string[] = [];
+  let mounts: MountInfo[] = [];
+  let own = new Map<string, string>();
+  try {
+    mounts = readMounts();
+    own = ownCgroups();
+  } catch (error) {
+    reasons.push(`cannot read this process's cgroups: ${(error as Error).message}`);
+  }
+  for (const mount of mounts.filter((entry) => entry.fsType === 'cgroup2')) {
+    const parent = cgroupDirectory(mount, own.get('') ?? '/');
+    try {
+      return cgroupV2(parent);
+    } catch (error) {
+      reasons.push(`cgroup v2 at ${parent}: ${(error as Error).message}`);
+    }
+  }
+  if (mounts.some((entry) => entry.fsType === 'cgroup')) {
+    try {
+      return cgroupV1(mounts, own);
+    } catch (error) {
+      reasons.push(`cgroup v1: ${(error as Error).message}`);
+    }
+  }
+  if (process.getuid?.() !== 0) return { kind: 'rlimit', treeMemoryLimit: false };
+  throw unavailable(
+    'cannot limit the number of processes in the sandbox: running as root, where RLIMIT_NPROC does not ' +
+      'apply, and no cgroup could be created (' +
+      (reasons.join('; ') || 'no cgroup hierarchy is mounted') +
+      '). Run the worker as a non-root user, give it a writable cgroup (e.g. a delegated cgroup v2 ' +
+      'subtree passed as cgroupParent, or a writable /sys/fs/cgroup), or mount the cgroup hierarchy read-write.',
+  );
+}
