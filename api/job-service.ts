@@ -303,7 +303,7 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
     });
   }
 
-  return {
+  const service = {
     async startJob(request: ToolGenerationRequest): Promise<JobResponse> {
       const jobId = newJobId();
       const input: JobInput = {
@@ -332,7 +332,7 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
         );
       }
       await temporal.client.workflow.getHandle(jobId, description.runId).cancel();
-      return (await this.getJob(jobId)).job;
+      return (await service.getJob(jobId)).job;
     },
 
     /**
@@ -421,6 +421,7 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
       return { job: await liveJob(jobId, description, session), fromMirror: false };
     },
   };
+  return service;
 }
 
 export type JobService = ReturnType<typeof createJobService>;

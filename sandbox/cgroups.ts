@@ -172,6 +172,27 @@ function sweepStaleCgroups(parent: string): void {
   }
 }
 
+/** A run's cgroup(s), v1 or v2 alike: the dirs it joins, its counters, and how to kill and remove it. */
+function runCgroup(parts: {
+  dirs: string[];
+  pidsDir: string;
+  oomEventsFile: string | undefined;
+  killAll: () => void;
+}): RunCgroup {
+  return {
+    procsFiles: parts.dirs.map((dir) => path.join(dir, 'cgroup.procs')),
+    counters: () => ({
+      pidsMaxHits: readNumber(path.join(parts.pidsDir, 'pids.events'), 'max'),
+      oomKills: parts.oomEventsFile ? readNumber(parts.oomEventsFile, 'oom_kill') : 0,
+    }),
+    killAll: parts.killAll,
+    remove: async () => {
+      parts.killAll();
+      await removeDirectories(parts.dirs);
+    },
+  };
+}
+
 function cgroupV2(parent: string): CgroupController {
   const subtree = path.join(parent, 'cgroup.subtree_control');
   const enabled = () => readFileSync(subtree, 'utf8').trim().split(/\s+/);
@@ -206,21 +227,14 @@ function cgroupV2(parent: string): CgroupController {
         rmdirSync(dir);
         throw error;
       }
-      const killAll = () => {
-        if (!tryWrite(path.join(dir, 'cgroup.kill'), '1')) killProcessesIn(path.join(dir, 'cgroup.procs'));
-      };
-      return {
-        procsFiles: [path.join(dir, 'cgroup.procs')],
-        counters: () => ({
-          pidsMaxHits: readNumber(path.join(dir, 'pids.events'), 'max'),
-          oomKills: memory ? readNumber(path.join(dir, 'memory.events'), 'oom_kill') : 0,
-        }),
-        killAll,
-        remove: async () => {
-          killAll();
-          await removeDirectories([dir]);
+      return runCgroup({
+        dirs: [dir],
+        pidsDir: dir,
+        oomEventsFile: memory ? path.join(dir, 'memory.events') : undefined,
+        killAll: () => {
+          if (!tryWrite(path.join(dir, 'cgroup.kill'), '1')) killProcessesIn(path.join(dir, 'cgroup.procs'));
         },
-      };
+      });
     },
   };
 }
@@ -269,19 +283,12 @@ function cgroupV1(mounts: MountInfo[], own: Map<string, string>): CgroupControll
         for (const dir of dirs) tryRmdir(dir);
         throw error;
       }
-      const killAll = () => killProcessesIn(path.join(pids, 'cgroup.procs'));
-      return {
-        procsFiles: dirs.map((dir) => path.join(dir, 'cgroup.procs')),
-        counters: () => ({
-          pidsMaxHits: readNumber(path.join(pids, 'pids.events'), 'max'),
-          oomKills: memory ? readNumber(path.join(memory, 'memory.oom_control'), 'oom_kill') : 0,
-        }),
-        killAll,
-        remove: async () => {
-          killAll();
-          await removeDirectories(dirs);
-        },
-      };
+      return runCgroup({
+        dirs,
+        pidsDir: pids,
+        oomEventsFile: memory ? path.join(memory, 'memory.oom_control') : undefined,
+        killAll: () => killProcessesIn(path.join(pids, 'cgroup.procs')),
+      });
     },
   };
 }

@@ -5,19 +5,10 @@ import { FINISHED, requirement } from '../helpers/jobs';
 import type { ModelScript } from '../helpers/scripted-model';
 import { readEventStream } from '../helpers/sse';
 import { useTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/worker-process';
+import { waitFor } from '../helpers/wait';
 
 const catalogue = catalogueScript(standardCatalogue);
 
-/** The mirror follows the workflow by a write or two: poll briefly for the expected document. */
-async function eventually<T>(find: () => Promise<T | null>, timeoutMs = 5_000): Promise<T | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await find();
-    if (found || Date.now() > deadline) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 const MOLECULAR_WEIGHT = 'Calculate the molecular weight of a compound from SMILES.';
 const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvin.';
 
@@ -56,13 +47,13 @@ describe('operating jobs: Web UI search attributes, retry, cancel, live events',
     assert.equal(job.status, 'completed');
 
     const query = 'ToolsmithClientId = "ops-client" AND ToolsmithJobStatus = "completed" AND ToolsmithToolCount = 2';
-    let found: string[] = [];
-    const deadline = Date.now() + 15_000;
-    while (!found.includes(created.jobId) && Date.now() < deadline) {
-      found = [];
-      for await (const execution of stack.env.client.workflow.list({ query })) found.push(execution.workflowId);
-      if (!found.includes(created.jobId)) await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const listMatches = async () => {
+      const ids: string[] = [];
+      for await (const execution of stack.env.client.workflow.list({ query })) ids.push(execution.workflowId);
+      return ids.includes(created.jobId) ? ids : null;
+    };
+    // Visibility is eventually consistent: the upserted attributes show up a moment after the run ends.
+    const found = await waitFor(listMatches, 15_000, 'the job to be found by its search attributes');
     assert.deepEqual(found, [created.jobId]);
 
     const handle = stack.env.client.workflow.getHandle(created.jobId);
@@ -157,8 +148,11 @@ describe('operating jobs: Web UI search attributes, retry, cancel, live events',
     await waitFor(() => implementCall.abortedAt !== null, 10_000, 'the implement activity to abandon its model call');
     assert.ok(implementCall.abortedAt! - cancelledAt < 10_000);
 
-    const session = await eventually(() =>
-      stack.mongo.db.collection('sessions').findOne({ job_id: created.jobId, status: 'cancelled' }),
+    // The mirror follows the workflow by a write or two.
+    const session = await waitFor(
+      () => stack.mongo.db.collection('sessions').findOne({ job_id: created.jobId, status: 'cancelled' }),
+      5_000,
+      'the session to be mirrored as cancelled',
     );
     assert.equal(session?.status, 'cancelled');
     assert.equal(session?.job_status, 'cancelled');

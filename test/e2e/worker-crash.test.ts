@@ -3,7 +3,8 @@ import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
 import { pollUntil, postJson } from '../helpers/http';
 import { FINISHED, requirement } from '../helpers/jobs';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { startWorkerProcess, waitFor, type WorkerProcess } from '../helpers/worker-process';
+import { waitFor } from '../helpers/wait';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 describe('(h) a worker killed with SIGKILL in the middle of a job', function () {
   this.timeout(240_000);

@@ -13,7 +13,7 @@ import { pollUntil, postJson } from '../helpers/http';
 import { FINISHED, requirement } from '../helpers/jobs';
 import type { ModelReply } from '../helpers/scripted-model';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/worker-process';
+import { waitFor } from '../helpers/wait';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const catalogue = catalogueScript(standardCatalogue);
