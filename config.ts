@@ -1,9 +1,22 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultDataDir, defaultToolRuntimeDir } from './infra/cache';
+import { DEFAULT_PRELOAD, MODULE_NAME } from './sandbox/preload';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
+/** comma-separated Python module names ("" for none) */
+const moduleList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  .refine((names) => names.every((name) => MODULE_NAME.test(name)), {
+    message: 'must be a comma-separated list of Python module names, e.g. numpy,rdkit.Chem',
+  });
 const optionalNonEmpty = z
   .string()
   .optional()
@@ -34,6 +47,16 @@ const environmentSchema = z.object({
   SANDBOX_WALL_TIME_MS: positiveMs.default(30_000),
   SANDBOX_MEMORY_MB: z.coerce.number().int().min(64).default(2048),
   SANDBOX_OUTPUT_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+  SANDBOX_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(2),
+  SANDBOX_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(0).default(120_000),
+  EXECUTOR_POOL_SIZE: z.coerce.number().int().min(1).max(64).default(2),
+  EXECUTOR_POOL_MIN_WARM: z.coerce.number().int().min(0).max(64).default(1),
+  EXECUTOR_IDLE_MS: positiveMs.default(300_000),
+  EXECUTOR_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+  EXECUTOR_WALL_TIME_MS: positiveMs.default(10_000),
+  EXECUTOR_MEMORY_MB: z.coerce.number().int().min(64).default(1024),
+  EXECUTOR_OUTPUT_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+  EXECUTOR_PRELOAD: moduleList.default(() => [...DEFAULT_PRELOAD]),
   REQUEST_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -42,6 +65,9 @@ const environmentSchema = z.object({
   HEALTH_CHECK_TIMEOUT_MS: positiveMs.default(2_000),
   GENERATION_MAX_REPAIR_ROUNDS: z.coerce.number().int().min(0).max(10).default(3),
   TOOL_GENERATION_DEADLINE_MS: positiveMs.default(15 * 60_000),
+  SANDBOX_VALIDATION: z
+    .enum(['warm', 'cold'], { error: 'must be warm (the sandbox pool) or cold (a new sandbox per run)' })
+    .default('warm'),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -51,7 +77,30 @@ export interface Config {
   mongo: { url: string; dbName: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   llm: { apiKey?: string; baseUrl?: string; model: string; requestTimeoutMs: number };
-  sandbox: { runtimeDir: string; bwrapPath: string; wallTimeMs: number; memoryMb: number; outputBytes: number };
+  /** the worker's validation runs (their pool: poolSize, queueTimeoutMs; the rest from `executor`) */
+  sandbox: {
+    runtimeDir: string;
+    bwrapPath: string;
+    wallTimeMs: number;
+    memoryMb: number;
+    outputBytes: number;
+    poolSize: number;
+    queueTimeoutMs: number;
+    /** warm: validation runs in the pool; cold: a new sandbox per run (slower; where the pool cannot run) */
+    validation: 'warm' | 'cold';
+  };
+  /** the API's tool calls through the warm sandbox pool (sandbox/pool.ts) */
+  executor: {
+    poolSize: number;
+    minWarm: number;
+    idleMs: number;
+    queueTimeoutMs: number;
+    wallTimeMs: number;
+    memoryMb: number;
+    outputBytes: number;
+    /** modules each warm sandbox imports once */
+    preload: string[];
+  };
   toolsDir: string;
   generation: { maxRepairRounds: number; toolDeadlineMs: number };
 }
@@ -94,6 +143,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       wallTimeMs: e.SANDBOX_WALL_TIME_MS,
       memoryMb: e.SANDBOX_MEMORY_MB,
       outputBytes: e.SANDBOX_OUTPUT_BYTES,
+      validation: e.SANDBOX_VALIDATION,
+      poolSize: e.SANDBOX_POOL_SIZE,
+      queueTimeoutMs: e.SANDBOX_QUEUE_TIMEOUT_MS,
+    },
+    executor: {
+      poolSize: e.EXECUTOR_POOL_SIZE,
+      minWarm: e.EXECUTOR_POOL_MIN_WARM,
+      idleMs: e.EXECUTOR_IDLE_MS,
+      queueTimeoutMs: e.EXECUTOR_QUEUE_TIMEOUT_MS,
+      wallTimeMs: e.EXECUTOR_WALL_TIME_MS,
+      memoryMb: e.EXECUTOR_MEMORY_MB,
+      outputBytes: e.EXECUTOR_OUTPUT_BYTES,
+      preload: e.EXECUTOR_PRELOAD,
     },
     toolsDir: path.resolve(e.TOOLS_DIR),
     generation: { maxRepairRounds: e.GENERATION_MAX_REPAIR_ROUNDS, toolDeadlineMs: e.TOOL_GENERATION_DEADLINE_MS },

@@ -1,5 +1,5 @@
 /**
- * The contract's error codes, and the one error type the service raises on purpose.
+ * The contract's error codes (Part A's, then Part B's), and the one error type the service raises on purpose.
  * Free of Node imports: workflow code uses the codes as ApplicationFailure types.
  */
 export const errorCodes = [
@@ -15,6 +15,13 @@ export const errorCodes = [
   'RATE_LIMIT_EXCEEDED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
+  // Part B's additions
+  'TOOL_NOT_FOUND',
+  'TOOL_NOT_EXECUTABLE',
+  'SESSION_NOT_FOUND',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'PAYLOAD_TOO_LARGE',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

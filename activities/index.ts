@@ -1,18 +1,20 @@
 import type { LlmGateway } from '../llm/gateway';
-import type { Sandbox } from '../sandbox/runner';
+import type { SandboxRunner } from '../sandbox/protocol';
 import type { Stores } from '../store';
 import { classifyingFailures } from './failures';
 import { createImplementActivity } from './implement';
 import { createMirrorActivity } from './mirror';
 import { createPlanActivity } from './plan';
 import { createRegisterActivity } from './register';
+import { createFindReusableToolsActivity } from './reuse';
 import { createSearchDocsActivity, type DocsSource } from './search-docs';
 import { createValidateActivity } from './validate';
 
 export interface ActivityDependencies {
   stores: Stores;
   llm: LlmGateway;
-  sandbox: Sandbox;
+  /** runs the validation's tests: the worker's pool of warm sandboxes */
+  sandbox: SandboxRunner;
   docs: DocsSource;
   toolsDir: string;
   /** the Python packages the tool runtime has, which plans may depend on */
@@ -27,6 +29,7 @@ export function createActivities(deps: ActivityDependencies) {
     implementTool: createImplementActivity(deps.llm, deps.stores),
     validateTool: createValidateActivity(deps.sandbox, deps.stores),
     registerTool: createRegisterActivity(deps.stores, deps.toolsDir),
+    findReusableTools: createFindReusableToolsActivity(deps.stores),
     mirrorJob: createMirrorActivity(deps.stores),
   });
 }

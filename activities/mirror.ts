@@ -1,11 +1,15 @@
 import { ObjectId } from 'mongodb';
-import type { SessionStatus, JobStatus } from '../store/documents';
+import { DEFAULT_TENANT, type JobStatus, type SessionStatus } from '../store/documents';
 import type { Stores } from '../store';
 import type { JobProgress, ToolFailure, ToolProgress, ToolRequirement } from '../workflows/definitions';
 
 export interface MirrorJobInput {
   jobId: string;
   sessionId: string;
+  /** absent in jobs started before tenants existed */
+  tenantId?: string;
+  /** absent in jobs started before reuse existed */
+  reuseTools?: boolean;
   clientId: string | null;
   clientSessionId: string | null;
   /** sent with the first mirror only: it is written once, when the session document is created */
@@ -28,6 +32,8 @@ export function createMirrorActivity(stores: Stores) {
     await stores.sessions.mirror({
       jobId: input.jobId,
       sessionId: input.sessionId,
+      tenantId: input.tenantId ?? DEFAULT_TENANT,
+      reuseTools: input.reuseTools ?? true,
       userId: input.clientId,
       clientSessionId: input.clientSessionId,
       toolRequirements: input.toolRequirements ?? [],
@@ -50,6 +56,7 @@ export function createMirrorActivity(stores: Stores) {
         attempts: tool.attempts,
         tool_id: tool.toolId,
         error: tool.error,
+        reused: tool.reused ?? false,
       })),
       failures: input.failures.map((failure) => ({
         requirement_index: failure.requirementIndex,

@@ -4,10 +4,12 @@ import { ObjectId } from 'mongodb';
 import type { Requirement } from '../llm/prompts';
 import type { ImplementedTool, ToolPlan } from '../llm/schemas';
 import type { Stores } from '../store';
-import type { ToolStatus } from '../store/documents';
+import { DEFAULT_TENANT, type ToolDocument, type ToolStatus } from '../store/documents';
 
 export interface RegisterToolInput {
   idempotencyKey: string;
+  /** the client the job belongs to; absent in jobs started before tenants existed */
+  tenantId?: string;
   jobId: string;
   sessionId: string;
   requirementIndex: number;
@@ -25,25 +27,43 @@ export interface RegisterToolOutput {
   version: number;
 }
 
+/** A tenant id as one safe path segment: readable when it already is one, else its hex. */
+function tenantSegment(tenant: string): string {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(tenant) ? tenant : `t-${Buffer.from(tenant).toString('hex').slice(0, 120)}`;
+}
+
+/**
+ * Where a version's file lives, relative to the tools directory: its own folder per tenant, name
+ * and version, so no version ever overwrites another's code, and the file keeps the name `<name>.py`.
+ */
+export function toolFileLocation(tool: Pick<ToolDocument, 'tenant_id' | 'name' | 'version'>): string {
+  return path.posix.join(tenantSegment(tool.tenant_id), tool.name, `v${tool.version}`, `${tool.name}.py`);
+}
+
 /** Write-then-rename, so a reader of the tools directory never sees half a file. */
-async function writeToolFile(toolsDir: string, fileName: string, code: string, idempotencyKey: string): Promise<void> {
-  await mkdir(toolsDir, { recursive: true });
-  const target = path.join(toolsDir, fileName);
-  const temporary = `${target}.${idempotencyKey.replace(/[^A-Za-z0-9_-]/g, '_')}.tmp`;
+async function writeToolFile(toolsDir: string, relativePath: string, code: string): Promise<void> {
+  const target = path.join(toolsDir, relativePath);
+  await mkdir(path.dirname(target), { recursive: true });
+  const temporary = `${target}.${process.pid}.${new ObjectId().toHexString()}.tmp`;
   await writeFile(temporary, code, 'utf8');
   await rename(temporary, target);
 }
 
+/**
+ * Stores the tool as a `draft` with the next version of its name, writes its file, then marks it
+ * `registered`: a worker that dies in between leaves a draft, which the retried activity (same
+ * idempotency key) finds and finishes. A failed tool is stored as `failed`, without a file.
+ */
 export function createRegisterActivity(stores: Stores, toolsDir: string) {
   return async function registerTool(input: RegisterToolInput): Promise<RegisterToolOutput> {
     const { plan } = input;
     const implementation = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
-    const fileName = `${plan.functionName}.py`;
-    const tool = await stores.tools.registerOnce(
+    const tenant = input.tenantId ?? DEFAULT_TENANT;
+    const stored = await stores.tools.registerOnce(
       {
+        tenant_id: tenant,
         name: plan.functionName,
-        file_name: fileName,
-        file_path: `tools/${fileName}`,
+        file_name: `${plan.functionName}.py`,
         description: plan.summary || input.requirement.description,
         code: implementation.code,
         input_schema: implementation.inputSchema,
@@ -54,16 +74,26 @@ export function createRegisterActivity(stores: Stores, toolsDir: string) {
           expected_output: testCase.expectedOutput,
           tolerance: testCase.tolerance,
         })),
-        status: input.status,
+        status: input.status === 'registered' ? 'draft' : 'failed',
         errors: input.errors,
         session_id: new ObjectId(input.sessionId),
         job_id: input.jobId,
         requirement_index: input.requirementIndex,
+        requirement: {
+          description: input.requirement.description,
+          input: input.requirement.input,
+          output: input.requirement.output,
+        },
         idempotency_key: input.idempotencyKey,
       },
       new Date(),
+      (version) => `tools/${toolFileLocation(version)}`,
     );
-    if (tool.status === 'registered') await writeToolFile(toolsDir, fileName, tool.code, input.idempotencyKey);
+    let tool = stored;
+    if (tool.status === 'draft' || tool.status === 'registered') {
+      await writeToolFile(toolsDir, toolFileLocation(tool), tool.code);
+      if (tool.status === 'draft') tool = (await stores.tools.markRegistered(tool._id, new Date())) ?? tool;
+    }
     return { toolId: tool._id.toHexString(), name: tool.name, version: tool.version };
   };
 }

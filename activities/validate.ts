@@ -1,7 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020';
 import type { ImplementedTool } from '../llm/schemas';
-import { runToolTests, type TestResult } from '../sandbox/protocol';
-import type { Sandbox } from '../sandbox/runner';
+import { runToolTests, type SandboxRunner, type TestResult } from '../sandbox/protocol';
 import type { Stores } from '../store';
 import { whileHeartbeating } from './heartbeat';
 
@@ -74,7 +73,8 @@ export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): Vali
   return { verdict, problems, testsRun: tool.testCases.length, testsPassed };
 }
 
-export function createValidateActivity(sandbox: Sandbox, stores: Stores) {
+/** `sandbox`: the worker's pool of warm sandboxes; the activity's cancellation aborts the run. */
+export function createValidateActivity(sandbox: SandboxRunner, stores: Stores) {
   return async function validateTool(input: ValidateToolInput): Promise<ValidateToolOutput> {
     const tool = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
     const run = await whileHeartbeating((signal) =>

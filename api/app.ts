@@ -7,12 +7,19 @@ import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { jobListHandler } from './routes/job-list';
 import { jobsRouter } from './routes/jobs';
+import { mcpRouter } from './routes/mcp';
 import { sessionsRouter } from './routes/sessions';
+import { toolCallsRouter } from './routes/tool-calls';
+import { toolsRouter } from './routes/tools';
+import { assignTenant } from './tenant';
 import type { SessionStore } from '../store/sessions';
+import type { ToolStore } from '../store/tools';
+import type { ToolExecutor } from '../executor/executor';
 
 export interface AppDependencies {
   jobs: JobService;
   sessions: SessionStore;
+  tools: ToolStore;
   db: Db;
   temporalConnection: Connection;
   version: string;
@@ -21,6 +28,10 @@ export interface AppDependencies {
   /** the Temporal Web UI's base URL (no trailing slash) and namespace, for the deep links in job answers */
   temporalUiUrl: string;
   temporalNamespace: string;
+  /** runs registered tools in the sandbox (execute, /execute-tool, MCP) */
+  executor: ToolExecutor;
+  /** the address the API listens on (HOST): /mcp checks the Host header when it is loopback */
+  listenHost: string;
 }
 
 /** The HTTP layer only: parse, validate, delegate, answer. Express 5 forwards async errors to the handler. */
@@ -29,6 +40,18 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(assignRequestId);
+  app.use(assignTenant);
+  // Before the JSON parser: the MCP SDK reads and answers the body itself, in JSON-RPC terms.
+  app.use(
+    '/mcp',
+    mcpRouter({
+      tools: deps.tools,
+      executor: deps.executor,
+      version: deps.version,
+      bodyLimitBytes: deps.bodyLimitBytes,
+      listenHost: deps.listenHost,
+    }),
+  );
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
 
   app.use(
@@ -46,6 +69,8 @@ export function createApp(deps: AppDependencies): Express {
   );
   app.use('/api/v1/jobs', jobsRouter(deps.jobs));
   app.use('/api/v1/sessions', sessionsRouter(deps.sessions));
+  app.use('/api/v1/tools', toolsRouter(deps.tools));
+  app.use('/api/v1', toolCallsRouter({ tools: deps.tools, executor: deps.executor }));
   app.use(docsRouter());
 
   app.use(routeNotFound);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { ServiceError, type ErrorCode } from '../errors';
+import { SANDBOX_UNAVAILABLE, ServiceError, type ErrorCode } from '../errors';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_REQUEST: 400,
@@ -16,6 +16,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   RATE_LIMIT_EXCEEDED: 429,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
+  TOOL_NOT_FOUND: 404,
+  TOOL_NOT_EXECUTABLE: 409,
+  SESSION_NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  PAYLOAD_TOO_LARGE: 413,
 };
 
 /** An error with an HTTP status of its own (body-parser's errors carry `status` and `type`). */
@@ -32,17 +38,36 @@ export class HttpError extends ServiceError {
     readonly httpStatus: number = HTTP_STATUS[code],
     details?: unknown,
     readonly jobId?: string,
+    retryAfterMs?: number,
   ) {
-    super(code, message, { details });
+    super(code, message, { details, retryAfterMs });
   }
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
 }
 
 /** zod issues, field by field: what a client needs to fix its request. */
 export function invalidRequest(error: z.ZodError, prefix: string[] = []): HttpError {
-  const fields = error.issues.map((issue) => ({
-    field: [...prefix, ...issue.path.map(String)].join('.') || '(body)',
-    message: issue.message,
-  }));
+  return invalidFields(
+    error.issues.map((issue) => ({
+      field: [...prefix, ...issue.path.map(String)].join('.') || '(body)',
+      message: issue.message,
+    })),
+  );
+}
+
+/** The parsed value, or the 400 naming what is wrong with it. */
+export function parseRequest<T extends z.ZodType>(schema: T, value: unknown, prefix: string[] = []): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalidRequest(parsed.error, prefix);
+  return parsed.data;
+}
+
+/** A 400 naming each offending field, in the sentence (the first few) and in `details` (all). */
+export function invalidFields(fields: FieldProblem[]): HttpError {
   const shown = fields.slice(0, 3).map((field) => `${field.field} ${field.message}`);
   const more = fields.length > 3 ? ` (and ${fields.length - 3} more)` : '';
   return new HttpError('INVALID_REQUEST', `Invalid request: ${shown.join('; ')}${more}.`, 400, {
@@ -70,7 +95,7 @@ function fromParserError(error: HttpParserError): HttpError | undefined {
       return new HttpError('INVALID_REQUEST', 'The request body is not valid JSON.', 400, { field: '(body)' });
     case 'entity.too.large':
       return new HttpError(
-        'INVALID_REQUEST',
+        'PAYLOAD_TOO_LARGE',
         `The request body is larger than the ${error.limit} bytes allowed.`,
         413,
         {
@@ -91,7 +116,12 @@ function fromParserError(error: HttpParserError): HttpError | undefined {
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof ServiceError && error.code in HTTP_STATUS) {
-    return new HttpError(error.code as ErrorCode, error.message, HTTP_STATUS[error.code as ErrorCode], error.details);
+    const code = error.code as ErrorCode;
+    return new HttpError(code, error.message, HTTP_STATUS[code], error.details, undefined, error.retryAfterMs);
+  }
+  if (error instanceof ServiceError && error.code === SANDBOX_UNAVAILABLE) {
+    // Fails closed: no tool runs outside the sandbox, and the caller is told why.
+    return new HttpError('SERVICE_UNAVAILABLE', `Tools cannot be run right now: ${error.message}`, 503);
   }
   if (error instanceof z.ZodError) return invalidRequest(error);
   const parserError =
@@ -110,6 +140,9 @@ export const sendErrorResponse: ErrorRequestHandler = (error, _req, res, next) =
     // Our own 5xx (e.g. Temporal unreachable) is expected and explained; anything else needs its stack.
     const detail = error instanceof HttpError ? error.message : error;
     console.error(`[api] request ${res.locals.requestId} failed:`, detail);
+  }
+  if (httpError.retryAfterMs !== undefined) {
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(httpError.retryAfterMs / 1000))));
   }
   res.status(httpError.httpStatus).json({
     error: httpError.message,

@@ -3,7 +3,7 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { ObjectId } from 'mongodb';
 import { isErrorCode } from '../errors';
 import type { Stores } from '../store';
-import type { SessionDocument, ToolDocument } from '../store/documents';
+import { DEFAULT_TENANT, type SessionDocument, type ToolDocument } from '../store/documents';
 import { toolGenerationJob } from '../workflows';
 import { describeRequest } from '../workflows/details';
 import {
@@ -104,9 +104,13 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
     uiUrl: temporalUiLink(temporal.uiUrl, temporal.namespace, workflowId, runId),
   });
 
-  async function toolFilesInRequirementOrder(toolIds: ObjectId[]): Promise<ToolFile[]> {
-    const tools = (await stores.tools.findByIds(toolIds)).filter((tool) => tool.status === 'registered');
-    return tools.sort((a, b) => a.requirement_index - b.requirement_index).map(toToolFile);
+  /** The registered ones of the given tools, in the order given (a reused tool comes from another job). */
+  async function registeredToolFiles(toolIds: ObjectId[]): Promise<ToolFile[]> {
+    const found = new Map((await stores.tools.findByIds(toolIds)).map((tool) => [tool._id.toHexString(), tool]));
+    return toolIds
+      .map((id) => found.get(id.toHexString()))
+      .filter((tool): tool is ToolDocument => tool?.status === 'registered')
+      .map(toToolFile);
   }
 
   async function completedView(
@@ -125,7 +129,7 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
         inProgress: 0,
         currentTool: null,
       },
-      toolFiles: await toolFilesInRequirementOrder(result.tools.map((tool) => new ObjectId(tool.toolId))),
+      toolFiles: await registeredToolFiles(result.tools.map((tool) => new ObjectId(tool.toolId))),
       failures: result.failures.map((failure) => ({
         toolRequirement: failure.toolRequirement,
         error: failure.error,
@@ -236,7 +240,7 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
       progress: mirroredProgress(session),
       ...(finished
         ? {
-            toolFiles: await toolFilesInRequirementOrder(session.tool_ids),
+            toolFiles: await registeredToolFiles(session.tool_ids),
             failures: session.failures.map((failure) => ({
               toolRequirement: failure.tool_requirement,
               error: failure.error,
@@ -246,6 +250,7 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
               totalRequested: session.progress.total,
               successful: session.progress.completed,
               failed: session.progress.failed,
+              reused: (session.tool_progress ?? []).filter((tool) => tool.reused).length,
             },
           }
         : {}),
@@ -304,10 +309,12 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
   }
 
   const service = {
-    async startJob(request: ToolGenerationRequest): Promise<JobResponse> {
+    async startJob(tenant: string, request: ToolGenerationRequest): Promise<JobResponse> {
       const jobId = newJobId();
       const input: JobInput = {
         jobId,
+        tenantId: tenant,
+        options: { reuse: request.options?.reuse ?? true },
         sessionId: new ObjectId().toHexString(),
         requirements: request.toolRequirements,
         clientId: request.metadata?.clientId ?? null,
@@ -372,6 +379,8 @@ export function createJobService(temporal: TemporalSettings, stores: Stores, gen
       }
       const input: JobInput = {
         jobId,
+        tenantId: session.tenant_id ?? DEFAULT_TENANT,
+        options: { reuse: session.reuse_tools ?? true },
         sessionId: session._id.toHexString(),
         requirements: session.tool_requirements,
         clientId: session.user_id,

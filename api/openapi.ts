@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorCodes } from '../errors';
 import { sessionStatuses, toolGenerationRequestSchema } from './contract';
+import { toolCallPaths, toolRegistryPaths, toolRegistrySchemas } from './openapi-tools';
 import { jobStatuses } from './routes/job-list';
 import { version } from '../package.json';
 
@@ -84,7 +85,7 @@ const requirementSchema = {
 };
 const toolProgress = {
   type: 'object',
-  required: ['requirementIndex', 'name', 'stage', 'attempts', 'toolId', 'error'],
+  required: ['requirementIndex', 'name', 'stage', 'attempts', 'toolId', 'error', 'reused'],
   properties: {
     requirementIndex: { type: 'integer' },
     name: { type: ['string', 'null'], description: 'the planned function name, once planned' },
@@ -95,6 +96,7 @@ const toolProgress = {
     attempts: { type: 'integer', description: 'implementation attempts so far (1 + repairs)' },
     toolId: { type: ['string', 'null'] },
     error: { type: ['string', 'null'] },
+    reused: { type: 'boolean', description: 'an earlier job’s registered tool answered this requirement' },
   },
 };
 const sessionPageResponse = {
@@ -442,10 +444,13 @@ export function openApiDocument() {
         },
       },
       ...sessionPaths,
+      ...toolRegistryPaths(pageParameters),
+      ...toolCallPaths(),
     },
     components: {
       schemas: {
         ...sessionSchemas,
+        ...toolRegistrySchemas(),
         ToolGenerationRequest: requestSchema,
         JobResponse: {
           type: 'object',
@@ -476,6 +481,10 @@ export function openApiDocument() {
                 successful: { type: 'integer' },
                 failed: { type: 'integer' },
                 totalTokens: { type: 'integer' },
+                reused: {
+                  type: 'integer',
+                  description: 'requirements answered with an earlier job’s registered tool, without the model',
+                },
               },
             },
             error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },

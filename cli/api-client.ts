@@ -1,9 +1,24 @@
-import type { JobResponse, ToolGenerationRequest } from '../api/contract';
+import type { z } from 'zod';
+import type {
+  JobResponse,
+  openAiFunctionListSchema,
+  ToolExecutionView,
+  ToolGenerationRequest,
+  ToolView,
+} from '../api/contract';
 
 export const DEFAULT_API_URL = 'http://localhost:8000/api/v1';
 
 /** Plain requests should answer quickly; a hung API must not hang the CLI. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** A tool runs for up to the service's sandbox wall time (SANDBOX_WALL_TIME_MS, 30 s by default). */
+const TOOL_EXECUTION_TIMEOUT_MS = 300_000;
+
+interface RequestOptions {
+  timeoutMs?: number;
+  /** the caller gives up (e.g. an MCP client cancelled the call) */
+  signal?: AbortSignal;
+}
 
 /**
  * Every failure the CLI reports: a sentence a person can act on and a code, never a stack trace.
@@ -65,7 +80,11 @@ function rootCauseMessage(error: unknown): string {
 export class ToolsmithApi {
   readonly baseUrl: string;
 
-  constructor(baseUrl: string) {
+  /** `apiKey` is sent as `Authorization: Bearer <key>` when given (TOOLSMITH_API_KEY). */
+  constructor(
+    baseUrl: string,
+    private readonly apiKey?: string,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
@@ -85,6 +104,25 @@ export class ToolsmithApi {
     return this.requestJson('POST', `${jobPath(jobId)}/retry`);
   }
 
+  /** Every registered tool (newest version per name) as an OpenAI function definition. */
+  listFunctions(signal?: AbortSignal): Promise<z.infer<typeof openAiFunctionListSchema>> {
+    return this.requestJson('GET', '/openai/functions', undefined, { signal });
+  }
+
+  /** The newest registered version of a name. */
+  getToolByName(name: string, signal?: AbortSignal): Promise<ToolView> {
+    return this.requestJson('GET', `/tools/by-name/${encodeURIComponent(name)}`, undefined, { signal });
+  }
+
+  executeTool(toolId: string, input: Record<string, unknown>, signal?: AbortSignal): Promise<ToolExecutionView> {
+    return this.requestJson(
+      'POST',
+      `/tools/${encodeURIComponent(toolId)}/execute`,
+      { input },
+      { timeoutMs: TOOL_EXECUTION_TIMEOUT_MS, signal },
+    );
+  }
+
   /**
    * Opens the job's Server-Sent Events stream. Resolves with the streaming response once the
    * headers arrived; a non-2xx answer is thrown as a CliError carrying its HTTP status so the
@@ -99,13 +137,19 @@ export class ToolsmithApi {
     return response;
   }
 
-  private async requestJson<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.fetch(path, {
-      method,
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
+  private async requestJson<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const response = await this.fetch(
+      path,
+      {
+        method,
+        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
+      },
+      timeoutMs,
+    );
     if (!response.ok) throw await errorFromResponse(response);
     const text = await response.text();
     try {
@@ -117,15 +161,17 @@ export class ToolsmithApi {
     }
   }
 
-  private async fetch(path: string, init: RequestInit): Promise<Response> {
+  private async fetch(path: string, init: RequestInit, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.apiKey) headers.set('authorization', `Bearer ${this.apiKey}`);
     try {
-      return await fetch(`${this.baseUrl}${path}`, init);
+      return await fetch(`${this.baseUrl}${path}`, { ...init, headers });
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'AbortError') throw error; // the caller gave up on purpose (events reconnect): not an API failure
       if (name === 'TimeoutError') {
         throw new CliError(
-          `The Toolsmith API at ${this.baseUrl} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s.`,
+          `The Toolsmith API at ${this.baseUrl} did not answer within ${timeoutMs / 1000} s.`,
           'CONNECTION_FAILED',
         );
       }

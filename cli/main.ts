@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { version } from '../package.json';
 import { CliError, DEFAULT_API_URL, ToolsmithApi } from './api-client';
 import { cancelCommand } from './commands/cancel';
+import { mcpCommand } from './commands/mcp';
 import { replayCommand } from './commands/replay';
 import { retryCommand } from './commands/retry';
 import { statusCommand } from './commands/status';
@@ -40,7 +41,7 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError('(add --help for usage)');
 
-  const api = () => new ToolsmithApi(program.opts<{ api: string }>().api);
+  const api = () => new ToolsmithApi(program.opts<{ api: string }>().api, process.env.TOOLSMITH_API_KEY || undefined);
 
   program
     .command('submit')
@@ -85,6 +86,14 @@ export function buildProgram(): Command {
     .argument('[jobId]', 'the job to replay')
     .option('--all-failed', 'replay every failed job')
     .action((jobId: string | undefined, options: { allFailed?: boolean }) => run(() => replayCommand(jobId, options)));
+
+  program
+    .command('mcp')
+    .description(
+      'serve the registered tools as an MCP server over stdio (for desktop MCP clients), through the HTTP API; ' +
+        'TOOLSMITH_API_KEY, when set, is sent as the bearer key',
+    )
+    .action(() => run(() => mcpCommand(api())));
 
   return program;
 }

@@ -24,7 +24,10 @@ export interface RunCgroup {
   /** cgroup.procs files the spawning shell writes its pid into before exec'ing bubblewrap */
   procsFiles: string[];
   counters(): CgroupCounters;
-  killAll(): void;
+  /** sets new limits (a warm sandbox's cgroup is limited for each call) */
+  update(limits: CgroupLimits): void;
+  /** SIGKILL to every process in it, but `spare` (bubblewrap, which then reaps the others and exits) */
+  killAll(spare?: number): void;
   remove(): Promise<void>;
 }
 
@@ -104,11 +107,15 @@ function tryWrite(file: string, value: string): boolean {
   }
 }
 
-function killProcessesIn(procsFile: string): void {
+function killProcessesIn(procsFile: string, spare?: number): void {
   for (let round = 0; round < 20; round += 1) {
     let pids: number[];
     try {
-      pids = readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
+      pids = readFileSync(procsFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter((pid) => pid !== spare);
     } catch {
       return;
     }
@@ -141,7 +148,8 @@ async function removeDirectories(dirs: string[]): Promise<void> {
 let runCounter = 0;
 const runCgroupName = () => `toolsmith-${process.pid}-${(runCounter += 1)}`;
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, someone else's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -177,7 +185,8 @@ function runCgroup(parts: {
   dirs: string[];
   pidsDir: string;
   oomEventsFile: string | undefined;
-  killAll: () => void;
+  setLimits: (limits: CgroupLimits) => void;
+  killAll: (spare?: number) => void;
 }): RunCgroup {
   return {
     procsFiles: parts.dirs.map((dir) => path.join(dir, 'cgroup.procs')),
@@ -185,6 +194,7 @@ function runCgroup(parts: {
       pidsMaxHits: readNumber(path.join(parts.pidsDir, 'pids.events'), 'max'),
       oomKills: parts.oomEventsFile ? readNumber(parts.oomEventsFile, 'oom_kill') : 0,
     }),
+    update: parts.setLimits,
     killAll: parts.killAll,
     remove: async () => {
       parts.killAll();
@@ -215,13 +225,16 @@ function cgroupV2(parent: string): CgroupController {
     treeMemoryLimit: memory,
     create(limits) {
       const dir = path.join(parent, runCgroupName());
-      mkdirSync(dir);
-      try {
-        writeFileSync(path.join(dir, 'pids.max'), String(limits.pids));
+      const setLimits = (next: CgroupLimits) => {
+        writeFileSync(path.join(dir, 'pids.max'), String(next.pids));
         if (memory) {
-          writeFileSync(path.join(dir, 'memory.max'), String(limits.memoryBytes));
+          writeFileSync(path.join(dir, 'memory.max'), String(next.memoryBytes));
           tryWrite(path.join(dir, 'memory.swap.max'), '0');
         }
+      };
+      mkdirSync(dir);
+      try {
+        setLimits(limits);
         if (controllers.includes('cpu')) tryWrite(path.join(dir, 'cpu.max'), '100000 100000');
       } catch (error) {
         rmdirSync(dir);
@@ -231,8 +244,10 @@ function cgroupV2(parent: string): CgroupController {
         dirs: [dir],
         pidsDir: dir,
         oomEventsFile: memory ? path.join(dir, 'memory.events') : undefined,
-        killAll: () => {
-          if (!tryWrite(path.join(dir, 'cgroup.kill'), '1')) killProcessesIn(path.join(dir, 'cgroup.procs'));
+        setLimits,
+        killAll: (spare) => {
+          if (spare !== undefined || !tryWrite(path.join(dir, 'cgroup.kill'), '1'))
+            killProcessesIn(path.join(dir, 'cgroup.procs'), spare);
         },
       });
     },
@@ -268,13 +283,19 @@ function cgroupV1(mounts: MountInfo[], own: Map<string, string>): CgroupControll
       const memory = memoryParent && path.join(memoryParent, name);
       const cpu = cpuParent && path.join(cpuParent, name);
       const dirs = [pids, memory, cpu].filter((dir): dir is string => Boolean(dir));
+      const setLimits = (next: CgroupLimits) => {
+        writeFileSync(path.join(pids, 'pids.max'), String(next.pids));
+        if (memory) {
+          // memory+swap may never be below memory: raised first when growing, lowered after when shrinking
+          const memsw = path.join(memory, 'memory.memsw.limit_in_bytes');
+          tryWrite(memsw, String(next.memoryBytes));
+          writeFileSync(path.join(memory, 'memory.limit_in_bytes'), String(next.memoryBytes));
+          tryWrite(memsw, String(next.memoryBytes));
+        }
+      };
       try {
         for (const dir of dirs) mkdirSync(dir);
-        writeFileSync(path.join(pids, 'pids.max'), String(limits.pids));
-        if (memory) {
-          writeFileSync(path.join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-          tryWrite(path.join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
-        }
+        setLimits(limits);
         if (cpu) {
           tryWrite(path.join(cpu, 'cpu.cfs_period_us'), '100000');
           tryWrite(path.join(cpu, 'cpu.cfs_quota_us'), '100000');
@@ -287,7 +308,8 @@ function cgroupV1(mounts: MountInfo[], own: Map<string, string>): CgroupControll
         dirs,
         pidsDir: pids,
         oomEventsFile: memory ? path.join(memory, 'memory.oom_control') : undefined,
-        killAll: () => killProcessesIn(path.join(pids, 'cgroup.procs')),
+        setLimits,
+        killAll: (spare) => killProcessesIn(path.join(pids, 'cgroup.procs'), spare),
       });
     },
   };

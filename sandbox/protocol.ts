@@ -1,7 +1,10 @@
 import type { TestCase } from '../llm/schemas';
-import type { Sandbox, SandboxLimitKind, SandboxReply } from './runner';
+import type { Sandbox, SandboxLimitKind, SandboxLimits, SandboxReply } from './runner';
 
 export type { SandboxLimitKind } from './runner';
+
+/** What runs requests: a cold sandbox (sandbox/runner.ts) or a pool of warm ones (sandbox/pool.ts). */
+export type SandboxRunner = Pick<Sandbox, 'request'>;
 
 /** The JSON the harness (sandbox/harness.py) answers, per mode. */
 export interface PythonError {
@@ -53,7 +56,7 @@ export function limitsHit(outcome: SandboxReply<TestRunReply | ToolCallReply>): 
 
 /** Runs a tool's test cases in the sandbox. `problem` is set when the run itself broke down. */
 export async function runToolTests(
-  sandbox: Sandbox,
+  sandbox: SandboxRunner,
   code: string,
   functionName: string,
   testCases: TestCase[],
@@ -62,6 +65,14 @@ export async function runToolTests(
   return sandbox.request<TestRunReply>({ mode: 'test', source: code, functionName, testCases }, {}, signal);
 }
 
-export async function callTool(sandbox: Sandbox, code: string, functionName: string, input: Record<string, unknown>) {
-  return sandbox.request<ToolCallReply>({ mode: 'call', source: code, functionName, input });
+/** Calls a tool once in the sandbox, with the runner's limits or `overrides`; `signal` stops it. */
+export async function callTool(
+  sandbox: SandboxRunner,
+  code: string,
+  functionName: string,
+  input: Record<string, unknown>,
+  signal?: AbortSignal,
+  overrides: Partial<SandboxLimits> = {},
+) {
+  return sandbox.request<ToolCallReply>({ mode: 'call', source: code, functionName, input }, overrides, signal);
 }

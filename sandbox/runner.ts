@@ -1,16 +1,27 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   accessSync,
   constants as fsConstants,
   existsSync,
   lstatSync,
+  mkdtempSync,
+  readdirSync,
   readlinkSync,
   realpathSync,
+  rmSync,
   statSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { detectLimiter, unavailable, type Limiter, type RunCgroup } from './cgroups';
+import {
+  detectLimiter,
+  isAlive,
+  unavailable,
+  type CgroupCounters,
+  type CgroupLimits,
+  type Limiter,
+  type RunCgroup,
+} from './cgroups';
 
 /**
  * Generated code only ever runs here: bubblewrap with every namespace unshared (no network, own
@@ -89,8 +100,8 @@ const HARNESS_INSIDE = '/opt/toolsmith/harness.py';
 const READY_LINE = 'TOOLSMITH-HARNESS-READY\n';
 const SANDBOX_UID = '65534';
 const SYSTEM_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-const MIB = 1024 * 1024;
-const DEFAULT_TMP_BYTES = 64 * MIB;
+export const MIB = 1024 * 1024;
+export const DEFAULT_TMP_BYTES = 64 * MIB;
 const SHM_BYTES = 16 * MIB;
 /** sh→bwrap, bubblewrap's init inside the PID namespace, the harness's supervisor */
 const TASKS_OUTSIDE_TOOL = 3;
@@ -98,9 +109,24 @@ const TASKS_OUTSIDE_TOOL = 3;
 const TREE_MEMORY_OVERHEAD = 64 * MIB;
 /** after the reply is complete, the sandbox gets this long to exit by itself before it is killed */
 const EXIT_GRACE_MS = 2_000;
+/** bubblewrap exits once its child was killed; if it has not within this, it is killed too */
+const BWRAP_EXIT_GRACE_MS = 1_000;
 const SIGNAL_EXIT_BASE = 128;
 const CPU_EXIT = SIGNAL_EXIT_BASE + os.constants.signals.SIGXCPU;
 const FSIZE_EXIT = SIGNAL_EXIT_BASE + os.constants.signals.SIGXFSZ;
+/**
+ * The device nodes bubblewrap's --dev binds from the host (name, major, minor). As root, the
+ * sandbox's uid is host root, their owner: a tool could chmod the host's /dev/null. Each sandbox
+ * gets its own nodes instead (made by the shell that starts it), so that only they can change.
+ */
+const DEVICES: [string, number, number][] = [
+  ['null', 1, 3],
+  ['zero', 1, 5],
+  ['full', 1, 7],
+  ['random', 1, 8],
+  ['urandom', 1, 9],
+  ['tty', 5, 0],
+];
 const SANDBOX_ENVIRONMENT: Record<string, string> = {
   PATH: '/usr/bin:/bin',
   HOME: '/tmp',
@@ -131,8 +157,8 @@ function pythonBasePrefix(venvPython: string): string {
   return path.dirname(path.dirname(realpathSync(venvPython)));
 }
 
-/** bubblewrap by absolute path: it is started with an empty environment, so no PATH lookup later. */
-function resolveExecutable(command: string): string {
+/** A program by absolute path: the sandbox's processes start with an empty environment, so no PATH lookup later. */
+function resolveExecutable(command: string, missing: string): string {
   const candidates = command.includes('/')
     ? [path.resolve(command)]
     : (process.env.PATH ?? '')
@@ -147,13 +173,23 @@ function resolveExecutable(command: string): string {
       // try the next one
     }
   }
-  throw unavailable(
-    `bubblewrap was not found or is not executable (${command}): install it (apt-get install bubblewrap) ` +
-      'or set BWRAP_PATH; generated code is never run without the sandbox.',
-  );
+  throw unavailable(missing);
 }
 
-function bwrapArguments(venvDir: string, python: string, limits: Required<SandboxLimits>): string[] {
+export interface HarnessInvocation {
+  tmpBytes: number;
+  /** the harness is the sandbox's PID 1, without bubblewrap's init (the pool's zygote) */
+  asPid1?: boolean;
+  /** arguments for harness.py (none: the cold one-request mode) */
+  harnessArguments?: string[];
+}
+
+function bwrapArguments(
+  venvDir: string,
+  python: string,
+  invocation: HarnessInvocation,
+  devicesDir: string | undefined,
+): string[] {
   const basePrefix = pythonBasePrefix(python);
   const environment = Object.entries(SANDBOX_ENVIRONMENT).flatMap(([name, value]) => ['--setenv', name, value]);
   return [
@@ -162,6 +198,7 @@ function bwrapArguments(venvDir: string, python: string, limits: Required<Sandbo
     '--disable-userns',
     '--die-with-parent',
     '--new-session',
+    ...(invocation.asPid1 ? ['--as-pid-1'] : []),
     '--cap-drop',
     'ALL',
     '--hostname',
@@ -175,12 +212,13 @@ function bwrapArguments(venvDir: string, python: string, limits: Required<Sandbo
     '/proc',
     '--dev',
     '/dev',
+    ...(devicesDir ? DEVICES.flatMap(([name]) => ['--dev-bind', path.join(devicesDir, name), `/dev/${name}`]) : []),
     '--size',
     String(SHM_BYTES),
     '--tmpfs',
     '/dev/shm',
     '--size',
-    String(limits.tmpBytes),
+    String(invocation.tmpBytes),
     '--tmpfs',
     '/tmp',
     // after /tmp, so that a runtime that lives under /tmp is not hidden by it
@@ -194,6 +232,9 @@ function bwrapArguments(venvDir: string, python: string, limits: Required<Sandbo
     // The sandbox's uid maps to the host uid running bubblewrap: /proc/sys must not be writable.
     '--remount-ro',
     '/proc',
+    // /dev itself (not its devices, devpts or /dev/shm): nothing a tool could leave files in
+    '--remount-ro',
+    '/dev',
     '--remount-ro',
     '/',
     '--chdir',
@@ -205,17 +246,189 @@ function bwrapArguments(venvDir: string, python: string, limits: Required<Sandbo
     '-I',
     '-B',
     HARNESS_INSIDE,
+    ...(invocation.harnessArguments ?? []),
   ];
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-run cgroups: the limit on processes that holds even when the sandbox maps to host root
-// (the kernel exempts root from RLIMIT_NPROC), plus the memory and CPU of the whole tree.
+// What the cold runner and the pool (sandbox/pool.ts) share: the prerequisites, the per-run
+// cgroup, starting bubblewrap, and what a finished run means.
 
-interface RawRun {
-  exit: SandboxExit;
-  started: boolean;
-  replyLine?: string;
+export type SandboxCounters = CgroupCounters;
+
+/** The limits of one run: the settings', a request's overrides, and the default size of /tmp. */
+export function resolveLimits(limits: SandboxLimits, overrides: Partial<SandboxLimits> = {}): Required<SandboxLimits> {
+  return { tmpBytes: DEFAULT_TMP_BYTES, ...limits, ...overrides };
+}
+
+/** The limits as harness.py applies them (its `limits` in a request). */
+export function harnessLimits(limits: Required<SandboxLimits>) {
+  return {
+    memoryBytes: limits.memoryMb * MIB,
+    cpuSeconds: limits.cpuSeconds,
+    fileBytes: limits.tmpBytes,
+    processes: limits.processes,
+  };
+}
+
+/** The memory of a run's whole tree: the tool's, its /tmp and /dev/shm, and the sandbox's own overhead. */
+export function treeMemoryBytes(limits: Required<SandboxLimits>): number {
+  return limits.memoryMb * MIB + limits.tmpBytes + SHM_BYTES + TREE_MEMORY_OVERHEAD;
+}
+
+const DEVICES_PREFIX = 'toolsmith-dev-';
+let swept = false;
+
+/** A directory for a sandbox's device nodes; the first one also removes those of dead processes. */
+function devicesDirectory(): string {
+  if (!swept) {
+    swept = true;
+    for (const entry of readdirSync(os.tmpdir())) {
+      const owner = new RegExp(`^${DEVICES_PREFIX}(\\d+)-`).exec(entry)?.[1];
+      if (owner && Number(owner) !== process.pid && !isAlive(Number(owner)))
+        rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+    }
+  }
+  return mkdtempSync(path.join(os.tmpdir(), `${DEVICES_PREFIX}${process.pid}-`));
+}
+
+/**
+ * Checks what a sandbox needs on this host (the runtime, bubblewrap, a way to limit processes) and
+ * builds bubblewrap's command line; every failure is SANDBOX_UNAVAILABLE.
+ */
+export function sandboxHost(settings: SandboxSettings) {
+  const venvDir = path.resolve(settings.runtimeDir);
+  const python = path.join(venvDir, 'bin', 'python');
+  let limiter: Limiter | undefined;
+  return {
+    prepare(invocation: HarnessInvocation) {
+      if (!existsSync(python)) {
+        throw unavailable(
+          `The tool runtime is missing (${python}): run \`npm run provision\` or set TOOL_RUNTIME_DIR.`,
+        );
+      }
+      const bwrap = resolveExecutable(
+        settings.bwrapPath,
+        `bubblewrap was not found or is not executable (${settings.bwrapPath}): install it (apt-get install ` +
+          'bubblewrap) or set BWRAP_PATH; generated code is never run without the sandbox.',
+      );
+      limiter ??= detectLimiter(settings.cgroupParent);
+      const devices =
+        process.getuid?.() === 0
+          ? {
+              mknod: resolveExecutable('mknod', 'mknod (coreutils) was not found: the sandbox needs its own devices.'),
+              dir: devicesDirectory(),
+            }
+          : undefined;
+      return {
+        bwrap,
+        limiter,
+        devices,
+        args: bwrapArguments(venvDir, python, invocation, devices?.dir),
+        /** after the sandbox ended: removes its device nodes */
+        release: () => devices && rmSync(devices.dir, { recursive: true, force: true }),
+      };
+    },
+    treeMemoryLimit: () => limiter?.treeMemoryLimit ?? false,
+  };
+}
+
+/** A cgroup for a run (none when only rlimits can be used, i.e. not as root); SANDBOX_UNAVAILABLE if it fails. */
+export function createRunCgroup(limiter: Limiter, limits: CgroupLimits): RunCgroup | undefined {
+  if (limiter.kind === 'rlimit') return undefined;
+  try {
+    return limiter.create(limits);
+  } catch (error) {
+    throw unavailable(`cannot create the run's cgroup (${limiter.kind}): ${(error as Error).message}`, error);
+  }
+}
+
+/**
+ * Starts bubblewrap in its own process group with an empty environment and four pipes (stdin,
+ * stdout, stderr, the harness's channel on fd 3). With a cgroup or devices of its own, a shell
+ * joins the cgroup (so every process of the sandbox is inside), makes the device nodes, and execs
+ * bubblewrap.
+ */
+export function spawnSandbox(
+  bwrap: string,
+  args: string[],
+  cgroup: RunCgroup | undefined,
+  devices: { mknod: string; dir: string } | undefined,
+): ChildProcess {
+  const prepareAndExec =
+    'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || { echo "toolsmith: cannot join the cgroup $1" >&2; ' +
+    'exit 125; }; shift; n=$((n - 1)); done; ' +
+    'm=$1; d=$2; n=$3; shift 3; while [ "$n" -gt 0 ]; do "$m" -m 666 "$d/$1" c "$2" "$3" || { ' +
+    'echo "toolsmith: cannot make the device node $d/$1" >&2; exit 125; }; shift 3; n=$((n - 1)); done; exec "$@"';
+  const procsFiles = cgroup?.procsFiles ?? [];
+  const nodes = devices ? DEVICES : [];
+  const [command, argv] =
+    cgroup || devices
+      ? [
+          '/bin/sh',
+          [
+            '-c',
+            prepareAndExec,
+            'toolsmith-sandbox',
+            String(procsFiles.length),
+            ...procsFiles,
+            devices?.mknod ?? '',
+            devices?.dir ?? '',
+            String(nodes.length),
+            ...nodes.flatMap(([name, major, minor]) => [name, String(major), String(minor)]),
+            bwrap,
+            ...args,
+          ],
+        ]
+      : [bwrap, args];
+  return spawn(command, argv, {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    detached: true, // its own process group: killed as a whole
+    cwd: '/',
+    env: {}, // nothing of ours, not even in bubblewrap's /proc/<pid>/environ
+  });
+}
+
+function killProcessGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Kills every process of a sandbox. With a cgroup, all but bubblewrap outside, which reaps them and
+ * exits by itself (killed with them, they would be left to the host's init to reap), and is killed
+ * too if it has not within a moment; else bubblewrap's process group (the rest dies with it).
+ */
+export function killSandbox(child: ChildProcess, cgroup: RunCgroup | undefined): void {
+  if (!cgroup || !child.pid) {
+    killProcessGroup(child);
+    return;
+  }
+  cgroup.killAll(child.pid);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const fallback = setTimeout(() => {
+    killProcessGroup(child);
+    cgroup.killAll();
+  }, BWRAP_EXIT_GRACE_MS);
+  child.once('exit', () => clearTimeout(fallback));
+}
+
+/** Every limit seen to be hit during a run: how it was stopped, its exit status, the cgroup's counters. */
+export function limitsHitOf(
+  run: Pick<SandboxExit, 'timedOut' | 'outputLimitExceeded' | 'replyLimitExceeded' | 'exitCode'>,
+  counters: SandboxCounters,
+): SandboxLimitKind[] {
+  const limitsHit = new Set<SandboxLimitKind>();
+  if (run.timedOut) limitsHit.add('wall_time');
+  if (run.outputLimitExceeded || run.replyLimitExceeded) limitsHit.add('output');
+  if (counters.oomKills > 0) limitsHit.add('memory');
+  if (run.exitCode === CPU_EXIT) limitsHit.add('cpu');
+  if (run.exitCode === FSIZE_EXIT) limitsHit.add('file_size');
+  if (counters.pidsMaxHits > 0) limitsHit.add('processes');
+  return [...limitsHit];
 }
 
 function signalName(exitCode: number | null): string | undefined {
@@ -224,58 +437,135 @@ function signalName(exitCode: number | null): string | undefined {
   return Object.entries(os.constants.signals).find(([, value]) => value === number)?.[0];
 }
 
-const tail = (text: string, length: number) => (text.length > length ? `…${text.slice(-length)}` : text);
+export const tail = (text: string, length: number) => (text.length > length ? `…${text.slice(-length)}` : text);
+
+/** Why a run that did not reply ended, most specific first. */
+export function failure(
+  exit: SandboxExit,
+  limits: Required<SandboxLimits>,
+): { problem: string; limit?: SandboxLimitKind } {
+  const printed = [exit.stderr, exit.stdout].filter((text) => text.trim()).map((text) => tail(text.trim(), 1500));
+  const output = printed.length ? `; output: ${printed.join('\n')}` : '';
+  if (exit.timedOut)
+    return { limit: 'wall_time', problem: `exceeded the wall-time limit of ${limits.wallTimeMs} ms and was killed` };
+  if (exit.outputLimitExceeded)
+    return {
+      limit: 'output',
+      problem: `printed more than ${limits.outputBytes} bytes (the output limit) and was killed`,
+    };
+  if (exit.replyLimitExceeded)
+    return {
+      limit: 'output',
+      problem: `returned a result larger than the output limit of ${limits.outputBytes} bytes`,
+    };
+  if (exit.limitsHit.includes('memory'))
+    return {
+      limit: 'memory',
+      problem: `ran out of memory (the limit is ${limits.memoryMb} MB) and was killed${output}`,
+    };
+  if (exit.limitsHit.includes('cpu'))
+    return {
+      limit: 'cpu',
+      problem: `exceeded the CPU-time limit of ${limits.cpuSeconds} s and was killed (SIGXCPU)${output}`,
+    };
+  if (exit.limitsHit.includes('file_size'))
+    return {
+      limit: 'file_size',
+      problem: `wrote a file larger than ${limits.tmpBytes} bytes and was killed (SIGXFSZ)${output}`,
+    };
+  const name = signalName(exit.exitCode);
+  const how = name ? `was killed by ${name}` : `exited with code ${exit.exitCode}`;
+  if (exit.limitsHit.includes('processes'))
+    return {
+      limit: 'processes',
+      problem: `hit the limit of ${limits.processes} processes and threads, then ${how} without a result${output}`,
+    };
+  return { problem: `${how} without a result${output}` };
+}
+
+/** bubblewrap ended (or never answered) before the harness inside said it was up. */
+export function notStarted(exitCode: number | null, signal: NodeJS.Signals | null, detail: string) {
+  return unavailable(
+    `bubblewrap could not create the sandbox (exit code ${exitCode}${signal ? `, ${signal}` : ''}): ` +
+      tail(detail, 2000),
+  );
+}
+
+/** The outcome of a run from the harness's reply line (none: the run ended without one). */
+export function interpretReply<T>(
+  replyLine: string | undefined,
+  exit: SandboxExit,
+  limits: Required<SandboxLimits>,
+): SandboxReply<T> {
+  if (replyLine === undefined) return { ok: false, exit, ...failure(exit, limits) };
+  let reply: T & { harnessError?: { type: string; message: string } };
+  try {
+    reply = JSON.parse(replyLine) as typeof reply;
+  } catch {
+    return { ok: false, exit, problem: `answered with a reply that is not JSON: ${tail(replyLine, 500)}` };
+  }
+  if (reply.harnessError) {
+    return {
+      ok: false,
+      exit,
+      problem: `could not be run by the harness: ${reply.harnessError.type}: ${reply.harnessError.message}`,
+    };
+  }
+  return { ok: true, exit, reply };
+}
+
+export interface ProbeReply {
+  uid: number;
+  interfaces: string[];
+  environment: string[];
+}
+
+/**
+ * Proves from a probe run that the sandbox isolates (unprivileged uid, no network but loopback, no
+ * host environment). `preloadedEnvironment`: names the sandbox's own preloaded modules set.
+ */
+export function checkIsolation(
+  outcome: SandboxReply<ProbeReply>,
+  treeMemoryLimit: boolean,
+  preloadedEnvironment: string[] = [],
+): SandboxIsolation {
+  if (!outcome.ok) throw unavailable(`the sandbox does not run Python: ${outcome.problem}`);
+  const { uid, interfaces, environment } = outcome.reply;
+  const unexpected = environment.filter(
+    (name) => !(name in SANDBOX_ENVIRONMENT) && !['PWD', 'LC_CTYPE', ...preloadedEnvironment].includes(name),
+  );
+  if (String(uid) !== SANDBOX_UID || interfaces.some((name) => name !== 'lo') || unexpected.length) {
+    throw unavailable(
+      `the sandbox is not isolated: uid ${uid}, network interfaces [${interfaces.join(', ')}], ` +
+        `unexpected environment [${unexpected.join(', ')}]`,
+    );
+  }
+  return { processLimiter: outcome.exit.processLimiter, treeMemoryLimit, uid, interfaces, environment };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cold runner: one bubblewrap, one Python, one request
+
+interface RawRun {
+  exit: SandboxExit;
+  started: boolean;
+  replyLine?: string;
+}
 
 export function createSandbox(settings: SandboxSettings) {
-  const venvDir = path.resolve(settings.runtimeDir);
-  const python = path.join(venvDir, 'bin', 'python');
-  let limiter: Limiter | undefined;
+  const host = sandboxHost(settings);
 
-  function prepare(limits: Required<SandboxLimits>) {
-    if (!existsSync(python)) {
-      throw unavailable(`The tool runtime is missing (${python}): run \`npm run provision\` or set TOOL_RUNTIME_DIR.`);
-    }
-    const bwrap = resolveExecutable(settings.bwrapPath);
-    limiter ??= detectLimiter(settings.cgroupParent);
-    return { bwrap, limiter, args: bwrapArguments(venvDir, python, limits) };
-  }
-
-  function spawnSandbox(
+  function runSandbox(
     bwrap: string,
-    args: string[],
+    child: ChildProcess,
     input: string,
     limits: Required<SandboxLimits>,
     limiter: Limiter,
     cgroup: RunCgroup | undefined,
     abortSignal: AbortSignal | undefined,
   ): Promise<RawRun> {
-    // With a cgroup: a shell joins it and execs bubblewrap, so every process of the run is inside.
-    const joinAndExec =
-      'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || { echo "toolsmith: cannot join the cgroup $1" >&2; ' +
-      'exit 125; }; shift; n=$((n - 1)); done; exec "$@"';
-    const [command, argv] = cgroup
-      ? [
-          '/bin/sh',
-          [
-            '-c',
-            joinAndExec,
-            'toolsmith-sandbox',
-            String(cgroup.procsFiles.length),
-            ...cgroup.procsFiles,
-            bwrap,
-            ...args,
-          ],
-        ]
-      : [bwrap, args];
-
     return new Promise((resolve, reject) => {
       const started = Date.now();
-      const child = spawn(command, argv, {
-        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-        detached: true, // its own process group: killed as a whole
-        cwd: '/',
-        env: {}, // nothing of ours, not even in bubblewrap's /proc/<pid>/environ
-      });
       const output: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] };
       const replyChunks: Buffer[] = [];
       let outputBytes = 0;
@@ -287,14 +577,7 @@ export function createSandbox(settings: SandboxSettings) {
       let replyLines = 0; // the ready line, then the reply
       let graceTimer: NodeJS.Timeout | undefined;
 
-      const killTree = () => {
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          child.kill('SIGKILL');
-        }
-        cgroup?.killAll();
-      };
+      const killTree = () => killSandbox(child, cgroup);
       const wallTimer = setTimeout(() => {
         timedOut = true;
         killTree();
@@ -342,14 +625,7 @@ export function createSandbox(settings: SandboxSettings) {
         clearTimeout(wallTimer);
         clearTimeout(graceTimer);
         abortSignal?.removeEventListener('abort', killTree);
-        const counters = cgroup?.counters() ?? { pidsMaxHits: 0, oomKills: 0 };
-        const limitsHit = new Set<SandboxLimitKind>();
-        if (timedOut) limitsHit.add('wall_time');
-        if (outputLimitExceeded || replyLimitExceeded) limitsHit.add('output');
-        if (counters.oomKills > 0) limitsHit.add('memory');
-        if (exitCode === CPU_EXIT) limitsHit.add('cpu');
-        if (exitCode === FSIZE_EXIT) limitsHit.add('file_size');
-        if (counters.pidsMaxHits > 0) limitsHit.add('processes');
+        const run = { exitCode, timedOut, outputLimitExceeded, replyLimitExceeded };
         const reply = Buffer.concat(replyChunks).toString('utf8');
         const isStarted = reply.startsWith(READY_LINE);
         const replyLine = isStarted ? reply.slice(READY_LINE.length).split('\n') : [];
@@ -357,62 +633,18 @@ export function createSandbox(settings: SandboxSettings) {
           started: isStarted,
           replyLine: replyLine.length > 1 ? replyLine[0] : undefined,
           exit: {
-            exitCode,
+            ...run,
             signal,
             stdout: Buffer.concat(output.stdout).toString('utf8'),
             stderr: Buffer.concat(output.stderr).toString('utf8'),
-            timedOut,
-            outputLimitExceeded,
-            replyLimitExceeded,
             durationMs: Date.now() - started,
-            limitsHit: [...limitsHit],
+            limitsHit: limitsHitOf(run, cgroup?.counters() ?? { pidsMaxHits: 0, oomKills: 0 }),
             processLimiter: limiter.kind,
           },
         });
       });
       child.stdin!.end(input);
     });
-  }
-
-  /** Why a run that did not reply ended, most specific first. */
-  function failure(exit: SandboxExit, limits: Required<SandboxLimits>): { problem: string; limit?: SandboxLimitKind } {
-    const printed = [exit.stderr, exit.stdout].filter((text) => text.trim()).map((text) => tail(text.trim(), 1500));
-    const output = printed.length ? `; output: ${printed.join('\n')}` : '';
-    if (exit.timedOut)
-      return { limit: 'wall_time', problem: `exceeded the wall-time limit of ${limits.wallTimeMs} ms and was killed` };
-    if (exit.outputLimitExceeded)
-      return {
-        limit: 'output',
-        problem: `printed more than ${limits.outputBytes} bytes (the output limit) and was killed`,
-      };
-    if (exit.replyLimitExceeded)
-      return {
-        limit: 'output',
-        problem: `returned a result larger than the output limit of ${limits.outputBytes} bytes`,
-      };
-    if (exit.limitsHit.includes('memory'))
-      return {
-        limit: 'memory',
-        problem: `ran out of memory (the limit is ${limits.memoryMb} MB) and was killed${output}`,
-      };
-    if (exit.limitsHit.includes('cpu'))
-      return {
-        limit: 'cpu',
-        problem: `exceeded the CPU-time limit of ${limits.cpuSeconds} s and was killed (SIGXCPU)${output}`,
-      };
-    if (exit.limitsHit.includes('file_size'))
-      return {
-        limit: 'file_size',
-        problem: `wrote a file larger than ${limits.tmpBytes} bytes and was killed (SIGXFSZ)${output}`,
-      };
-    const name = signalName(exit.exitCode);
-    const how = name ? `was killed by ${name}` : `exited with code ${exit.exitCode}`;
-    if (exit.limitsHit.includes('processes'))
-      return {
-        limit: 'processes',
-        problem: `hit the limit of ${limits.processes} processes and threads, then ${how} without a result${output}`,
-      };
-    return { problem: `${how} without a result${output}` };
   }
 
   /**
@@ -426,58 +658,29 @@ export function createSandbox(settings: SandboxSettings) {
     overrides: Partial<SandboxLimits> = {},
     abortSignal?: AbortSignal,
   ): Promise<SandboxReply<T>> {
-    const limits: Required<SandboxLimits> = { tmpBytes: DEFAULT_TMP_BYTES, ...settings.limits, ...overrides };
-    const { bwrap, limiter, args } = prepare(limits);
-    const input = JSON.stringify({
-      ...request,
-      limits: {
-        memoryBytes: limits.memoryMb * MIB,
-        cpuSeconds: limits.cpuSeconds,
-        fileBytes: limits.tmpBytes,
-        processes: limits.processes,
-      },
-    });
+    const limits = resolveLimits(settings.limits, overrides);
+    const { bwrap, limiter, args, devices, release } = host.prepare({ tmpBytes: limits.tmpBytes });
+    const input = JSON.stringify({ ...request, limits: harnessLimits(limits) });
     let cgroup: RunCgroup | undefined;
-    if (limiter.kind !== 'rlimit') {
-      try {
-        cgroup = limiter.create({
-          pids: limits.processes + TASKS_OUTSIDE_TOOL,
-          memoryBytes: limits.memoryMb * MIB + limits.tmpBytes + SHM_BYTES + TREE_MEMORY_OVERHEAD,
-        });
-      } catch (error) {
-        throw unavailable(`cannot create the run's cgroup (${limiter.kind}): ${(error as Error).message}`, error);
-      }
-    }
     let run: RawRun;
     try {
-      run = await spawnSandbox(bwrap, args, input, limits, limiter, cgroup, abortSignal);
+      cgroup = createRunCgroup(limiter, {
+        pids: limits.processes + TASKS_OUTSIDE_TOOL,
+        memoryBytes: treeMemoryBytes(limits),
+      });
+      const child = spawnSandbox(bwrap, args, cgroup, devices);
+      run = await runSandbox(bwrap, child, input, limits, limiter, cgroup, abortSignal);
     } finally {
       await cgroup?.remove();
+      release();
     }
     abortSignal?.throwIfAborted();
     const { exit } = run;
     if (!run.started) {
       const detail = exit.stderr.trim() || (exit.timedOut ? `no answer within ${limits.wallTimeMs} ms` : 'no message');
-      throw unavailable(
-        `bubblewrap could not create the sandbox (exit code ${exit.exitCode}${exit.signal ? `, ${exit.signal}` : ''}): ` +
-          tail(detail, 2000),
-      );
+      throw notStarted(exit.exitCode, exit.signal, detail);
     }
-    if (run.replyLine === undefined) return { ok: false, exit, ...failure(exit, limits) };
-    let reply: T & { harnessError?: { type: string; message: string } };
-    try {
-      reply = JSON.parse(run.replyLine) as typeof reply;
-    } catch {
-      return { ok: false, exit, problem: `answered with a reply that is not JSON: ${tail(run.replyLine, 500)}` };
-    }
-    if (reply.harnessError) {
-      return {
-        ok: false,
-        exit,
-        problem: `could not be run by the harness: ${reply.harnessError.type}: ${reply.harnessError.message}`,
-      };
-    }
-    return { ok: true, exit, reply };
+    return interpretReply<T>(run.replyLine, exit, limits);
   }
 
   /**
@@ -485,25 +688,7 @@ export function createSandbox(settings: SandboxSettings) {
    * environment), so a broken bubblewrap is reported before any tool is tried.
    */
   async function verify(): Promise<SandboxIsolation> {
-    const outcome = await request<{ uid: number; interfaces: string[]; environment: string[] }>({ mode: 'probe' });
-    if (!outcome.ok) throw unavailable(`the sandbox does not run Python: ${outcome.problem}`);
-    const { uid, interfaces, environment } = outcome.reply;
-    const unexpected = environment.filter(
-      (name) => !(name in SANDBOX_ENVIRONMENT) && !['PWD', 'LC_CTYPE'].includes(name),
-    );
-    if (String(uid) !== SANDBOX_UID || interfaces.some((name) => name !== 'lo') || unexpected.length) {
-      throw unavailable(
-        `the sandbox is not isolated: uid ${uid}, network interfaces [${interfaces.join(', ')}], ` +
-          `unexpected environment [${unexpected.join(', ')}]`,
-      );
-    }
-    return {
-      processLimiter: outcome.exit.processLimiter,
-      treeMemoryLimit: limiter?.treeMemoryLimit ?? false,
-      uid,
-      interfaces,
-      environment,
-    };
+    return checkIsolation(await request<ProbeReply>({ mode: 'probe' }), host.treeMemoryLimit());
   }
 
   return { request, verify };

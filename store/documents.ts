@@ -27,6 +27,8 @@ export interface ToolProgressDocument {
   attempts: number;
   tool_id: string | null;
   error: string | null;
+  /** an earlier job's registered tool answered the requirement (absent in sessions mirrored before reuse) */
+  reused?: boolean;
 }
 
 export interface ToolFailureDocument {
@@ -38,6 +40,10 @@ export interface ToolFailureDocument {
 
 export interface SessionDocument {
   _id: ObjectId;
+  /** the client the job belongs to (absent in sessions mirrored before tenants: the default tenant's) */
+  tenant_id?: string;
+  /** the job's `options.reuse`, so a retry reuses (or not) as the job did */
+  reuse_tools?: boolean;
   job_id: string;
   user_id: string | null;
   client_session_id: string | null;
@@ -66,9 +72,15 @@ export interface TestCaseDocument {
   tolerance: number;
 }
 
+/** Until API keys name clients, every job, session and tool belongs to this one. */
+export const DEFAULT_TENANT = 'default';
+
 export interface ToolDocument {
   _id: ObjectId;
+  /** the client the tool belongs to: names, versions and reuse are per tenant */
+  tenant_id: string;
   name: string;
+  /** 1, 2, … per (tenant, name), unique (an index): concurrent registrations get consecutive numbers */
   version: number;
   file_name: string;
   file_path: string;
@@ -81,9 +93,13 @@ export interface ToolDocument {
   status: ToolStatus;
   /** for a failed tool: what its last attempt got wrong */
   errors: string[];
+  deprecated_at?: Date;
   session_id: ObjectId;
   job_id: string;
   requirement_index: number;
+  /** the requirement the tool was made for, and its folded form that reuse looks tools up by */
+  requirement: ToolRequirementDocument;
+  requirement_key: string;
   /** derived from the workflow id and the requirement index: a retried register finds its own earlier write */
   idempotency_key: string;
   created_at: Date;

@@ -1,4 +1,5 @@
 import { Db, MongoClient } from 'mongodb';
+import { DEFAULT_TENANT, type ToolDocument } from './documents';
 
 export interface MongoHandle {
   client: MongoClient;
@@ -33,11 +34,48 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db.collection('tools').createIndex({ idempotency_key: 1 }, { unique: true, name: 'idempotency_key_unique' }),
     db.collection('tools').createIndex({ session_id: 1 }, { name: 'session' }),
     db.collection('tools').createIndex({ job_id: 1, status: 1 }, { name: 'job_status' }),
-    db.collection('tools').createIndex({ name: 1, version: -1 }, { name: 'name_version' }),
+    migrateToolsToTenants(db).then(() =>
+      db
+        .collection('tools')
+        .createIndex({ tenant_id: 1, name: 1, version: -1 }, { unique: true, name: 'tenant_name_version_unique' }),
+    ),
+    db
+      .collection('tools')
+      .createIndex({ tenant_id: 1, requirement_key: 1, status: 1 }, { name: 'tenant_requirement_status' }),
+    ...[[], ['name'], ['status'], ['session_id'], ['job_id']].map((fields) =>
+      db
+        .collection('tools')
+        .createIndex(
+          { tenant_id: 1, ...Object.fromEntries(fields.map((field) => [field, 1])), created_at: -1, _id: -1 },
+          { name: ['tenant', ...fields, 'newest_first'].join('_') },
+        ),
+    ),
     db.collection('agent_sessions').createIndex({ job_id: 1, created_at: 1 }, { name: 'job_calls' }),
     db.collection('artifacts').createIndex({ key: 1 }, { unique: true, name: 'key_unique' }),
     db.collection('artifacts').createIndex({ job_id: 1 }, { name: 'job' }),
   ]);
+}
+
+/**
+ * Tools stored before tenants existed belong to the default tenant; a (name, version) that an
+ * earlier, racy numbering gave twice is renumbered, so the unique version index can be built.
+ */
+async function migrateToolsToTenants(db: Db): Promise<void> {
+  const tools = db.collection<ToolDocument>('tools');
+  const legacy = await tools
+    .find({ tenant_id: { $exists: false } }, { projection: { _id: 1, name: 1, version: 1 } })
+    .sort({ created_at: 1, _id: 1 })
+    .toArray();
+  if (legacy.length === 0) return;
+  const taken = new Map<string, Set<number>>();
+  for (const tool of legacy) {
+    const versions = taken.get(tool.name) ?? new Set<number>();
+    taken.set(tool.name, versions);
+    let version = tool.version;
+    while (versions.has(version)) version = Math.max(...versions) + 1;
+    versions.add(version);
+    await tools.updateOne({ _id: tool._id }, { $set: { tenant_id: DEFAULT_TENANT, version } });
+  }
 }
 
 export async function pingDatabase(db: Db, timeoutMs: number): Promise<boolean> {

@@ -10,10 +10,13 @@ import type {
   ToolRequirementDocument,
 } from './documents';
 import { isDuplicateKeyError } from './mongo';
+import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
 
 export interface SessionMirror {
   jobId: string;
   sessionId: string;
+  tenantId: string;
+  reuseTools: boolean;
   userId: string | null;
   clientSessionId: string | null;
   toolRequirements: ToolRequirementDocument[];
@@ -28,13 +31,6 @@ export interface SessionMirror {
   error: { code: string; message: string } | null;
   revision: number;
   at: Date;
-}
-
-/** A page of a newest-first listing: at most `limit` documents, all older than `after`. */
-export interface SessionPage {
-  limit: number;
-  /** the sort key of the last document of the previous page */
-  after?: { createdAt: Date; id: ObjectId };
 }
 
 export interface JobFilter {
@@ -58,24 +54,13 @@ const JOB_LISTING_PROJECTION = {
   updated_at: 1,
 } as const;
 
-/**
- * Newest first, `_id` breaking ties between sessions created in the same millisecond. Each
- * listing's filter fields followed by these two are an index in `ensureIndexes`.
- */
-const NEWEST_FIRST = { created_at: -1, _id: -1 } as const;
-
-function olderThan(after: SessionPage['after']): Filter<SessionDocument> {
-  if (!after) return {};
-  return { $or: [{ created_at: { $lt: after.createdAt } }, { created_at: after.createdAt, _id: { $lt: after.id } }] };
-}
-
 export function createSessionStore(db: Db) {
   const sessions = db.collection<SessionDocument>('sessions');
   const tools = db.collection<ToolDocument>('tools');
 
-  function newestFirst(filter: Filter<SessionDocument>, page: SessionPage): Promise<SessionDocument[]> {
+  function newestFirst(filter: Filter<SessionDocument>, page: PageWindow): Promise<SessionDocument[]> {
     return sessions
-      .find({ ...filter, ...olderThan(page.after) })
+      .find({ ...filter, ...olderThan<SessionDocument>(page.after) })
       .sort(NEWEST_FIRST)
       .limit(page.limit)
       .toArray();
@@ -111,6 +96,8 @@ export function createSessionStore(db: Db) {
               // v1 drops the fields that $setOnInsert sets to null (a job without metadata).
               user_id: state.userId,
               client_session_id: state.clientSessionId,
+              tenant_id: state.tenantId,
+              reuse_tools: state.reuseTools,
             },
             $setOnInsert: {
               _id: new ObjectId(state.sessionId),
@@ -136,21 +123,21 @@ export function createSessionStore(db: Db) {
     },
 
     /** Newest first; `after` is the last session of the previous page. */
-    listByStatus(status: SessionStatus, page: SessionPage): Promise<SessionDocument[]> {
+    listByStatus(status: SessionStatus, page: PageWindow): Promise<SessionDocument[]> {
       return newestFirst({ status }, page);
     },
 
     /** A user's (the job's `metadata.clientId`) sessions, newest first. */
-    listByUser(userId: string, page: SessionPage): Promise<SessionDocument[]> {
+    listByUser(userId: string, page: PageWindow): Promise<SessionDocument[]> {
       return newestFirst({ user_id: userId }, page);
     },
 
     /** The jobs behind the sessions, newest first, with only the fields a job list shows. */
-    listJobs(filter: JobFilter, page: SessionPage): Promise<JobListing[]> {
+    listJobs(filter: JobFilter, page: PageWindow): Promise<JobListing[]> {
       const query: Filter<SessionDocument> = {
         ...(filter.userId === undefined ? {} : { user_id: filter.userId }),
         ...(filter.jobStatus === undefined ? {} : { job_status: filter.jobStatus }),
-        ...olderThan(page.after),
+        ...olderThan<SessionDocument>(page.after),
       };
       return sessions
         .find<JobListing>(query, { projection: JOB_LISTING_PROJECTION })
@@ -159,9 +146,19 @@ export function createSessionStore(db: Db) {
         .toArray();
     },
 
-    /** Every tool stored for the session, registered or failed, in requirement order. */
-    toolsOf(sessionId: ObjectId): Promise<ToolDocument[]> {
-      return tools.find({ session_id: sessionId }).sort({ requirement_index: 1, created_at: 1, _id: 1 }).toArray();
+    /**
+     * Every tool stored for the session, registered or failed, in requirement order, and the
+     * earlier jobs' tools it reused (linked by id only: they belong to their own session).
+     */
+    async toolsOf(session: Pick<SessionDocument, '_id' | 'tool_ids'>): Promise<ToolDocument[]> {
+      const own = await tools
+        .find({ session_id: session._id })
+        .sort({ requirement_index: 1, created_at: 1, _id: 1 })
+        .toArray();
+      const ownIds = new Set(own.map((tool) => tool._id.toHexString()));
+      const reusedIds = (session.tool_ids ?? []).filter((id) => !ownIds.has(id.toHexString()));
+      const reused = reusedIds.length ? await tools.find({ _id: { $in: reusedIds } }).toArray() : [];
+      return [...own, ...reused];
     },
   };
 }

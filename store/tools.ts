@@ -1,15 +1,72 @@
-import { Db, ObjectId } from 'mongodb';
-import type { ToolDocument } from './documents';
+import { createHash } from 'node:crypto';
+import { Db, ObjectId, type Filter } from 'mongodb';
+import type { ToolDocument, ToolRequirementDocument, ToolStatus } from './documents';
 import { isDuplicateKeyError } from './mongo';
+import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
 
-export type NewTool = Omit<ToolDocument, '_id' | 'version' | 'created_at' | 'updated_at'>;
+export type NewTool = Omit<
+  ToolDocument,
+  '_id' | 'version' | 'file_path' | 'requirement_key' | 'created_at' | 'updated_at'
+>;
+
+export interface ToolFilter {
+  name?: string;
+  status?: ToolStatus;
+  sessionId?: ObjectId;
+  jobId?: string;
+}
+
+/** What a tool's version list shows of each version. */
+export type ToolVersion = Pick<ToolDocument, '_id' | 'version' | 'status' | 'created_at'>;
+
+/** What a tool listing shows of each tool: everything but the code, schemas and tests. */
+export type ToolListing = Pick<
+  ToolDocument,
+  | '_id'
+  | 'tenant_id'
+  | 'name'
+  | 'version'
+  | 'status'
+  | 'description'
+  | 'session_id'
+  | 'job_id'
+  | 'created_at'
+  | 'updated_at'
+>;
+
+const TOOL_LISTING_PROJECTION = {
+  _id: 1,
+  tenant_id: 1,
+  name: 1,
+  version: 1,
+  status: 1,
+  description: 1,
+  session_id: 1,
+  job_id: 1,
+  created_at: 1,
+  updated_at: 1,
+} as const;
+
+/** A version race lost more often than this means something else is wrong (e.g. the index is missing). */
+const MAX_VERSION_ATTEMPTS = 25;
+
+const fold = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * The reuse key: two requirements whose description, input and output are equal once trimmed,
+ * case-folded and with runs of white space made one space, have the same key.
+ */
+export function requirementKey(requirement: ToolRequirementDocument): string {
+  const folded = JSON.stringify([fold(requirement.description), fold(requirement.input), fold(requirement.output)]);
+  return createHash('sha256').update(folded).digest('hex');
+}
 
 export function createToolStore(db: Db) {
   const tools = db.collection<ToolDocument>('tools');
 
-  async function nextVersion(name: string): Promise<number> {
+  async function nextVersion(tenant: string, name: string): Promise<number> {
     const latest = await tools
-      .find({ name }, { projection: { version: 1 } })
+      .find({ tenant_id: tenant, name }, { projection: { version: 1 } })
       .sort({ version: -1 })
       .limit(1)
       .next();
@@ -19,27 +76,51 @@ export function createToolStore(db: Db) {
   return {
     /**
      * Inserts the tool once per idempotency key; a retried register (same key) gets the first
-     * insert's document back instead of a second tool.
+     * insert's document back instead of a second tool. The version is the next free one of its
+     * (tenant, name): when a concurrent registration takes it first, the unique index rejects this
+     * insert and the next number is tried. `filePathOf` places the file of the version it gets.
      */
-    async registerOnce(tool: NewTool, at: Date): Promise<ToolDocument> {
-      const existing = await tools.findOne({ idempotency_key: tool.idempotency_key });
-      if (existing) return existing;
-      const document: ToolDocument = {
-        ...tool,
-        _id: new ObjectId(),
-        version: await nextVersion(tool.name),
-        created_at: at,
-        updated_at: at,
-      };
-      try {
-        await tools.insertOne(document);
-        return document;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-        const winner = await tools.findOne({ idempotency_key: tool.idempotency_key });
-        if (!winner) throw error;
-        return winner;
+    async registerOnce(
+      tool: NewTool,
+      at: Date,
+      filePathOf: (version: Pick<ToolDocument, 'tenant_id' | 'name' | 'version'>) => string,
+    ): Promise<ToolDocument> {
+      for (let attempt = 1; ; attempt += 1) {
+        const existing = await tools.findOne({ idempotency_key: tool.idempotency_key });
+        if (existing) return existing;
+        const version = await nextVersion(tool.tenant_id, tool.name);
+        const document: ToolDocument = {
+          ...tool,
+          _id: new ObjectId(),
+          version,
+          file_path: filePathOf({ tenant_id: tool.tenant_id, name: tool.name, version }),
+          requirement_key: requirementKey(tool.requirement),
+          created_at: at,
+          updated_at: at,
+        };
+        try {
+          await tools.insertOne(document);
+          return document;
+        } catch (error) {
+          // Either our own earlier insert (found above on the next round) or a lost version race.
+          if (!isDuplicateKeyError(error) || attempt >= MAX_VERSION_ATTEMPTS) throw error;
+        }
       }
+    },
+
+    /** draft → registered, once its file is written. */
+    async markRegistered(id: ObjectId, at: Date): Promise<ToolDocument | null> {
+      await tools.updateOne({ _id: id, status: 'draft' }, { $set: { status: 'registered', updated_at: at } });
+      return tools.findOne({ _id: id });
+    },
+
+    /** registered → deprecated; null when the tool is not (or no longer) registered. */
+    async deprecate(tenant: string, id: ObjectId, at: Date): Promise<ToolDocument | null> {
+      const result = await tools.updateOne(
+        { _id: id, tenant_id: tenant, status: 'registered' },
+        { $set: { status: 'deprecated', deprecated_at: at, updated_at: at } },
+      );
+      return result.modifiedCount === 1 ? tools.findOne({ _id: id }) : null;
     },
 
     findByIds(ids: ObjectId[]): Promise<ToolDocument[]> {
@@ -54,8 +135,66 @@ export function createToolStore(db: Db) {
         .toArray();
     },
 
+    /** Any tool by id, whatever its tenant: for the pipeline, which owns what it reads. */
     findById(id: ObjectId): Promise<ToolDocument | null> {
       return tools.findOne({ _id: id });
+    },
+
+    /** A tenant's tool by id; another tenant's tool is not found, as if it did not exist. */
+    findOwned(tenant: string, id: ObjectId): Promise<ToolDocument | null> {
+      return tools.findOne({ _id: id, tenant_id: tenant });
+    },
+
+    /** The given version of a name (whatever its status), or else its newest registered version. */
+    findByName(tenant: string, name: string, version?: number): Promise<ToolDocument | null> {
+      if (version !== undefined) return tools.findOne({ tenant_id: tenant, name, version });
+      return tools.find({ tenant_id: tenant, name, status: 'registered' }).sort({ version: -1 }).limit(1).next();
+    },
+
+    /** Every version of a name, newest first. */
+    versionsOf(tenant: string, name: string): Promise<ToolVersion[]> {
+      return tools
+        .find<ToolVersion>(
+          { tenant_id: tenant, name },
+          { projection: { _id: 1, version: 1, status: 1, created_at: 1 } },
+        )
+        .sort({ version: -1 })
+        .toArray();
+    },
+
+    /** The newest registered version of every name, by name: what function calling and MCP offer. */
+    async newestRegistered(tenant: string): Promise<ToolDocument[]> {
+      const registered = await tools
+        .find({ tenant_id: tenant, status: 'registered' })
+        .sort({ name: 1, version: -1 })
+        .toArray();
+      return registered.filter((tool, index) => index === 0 || registered[index - 1]!.name !== tool.name);
+    },
+
+    /** The newest registered tool made for an equal requirement: a job may answer with it instead of a model. */
+    findReusable(tenant: string, requirement: ToolRequirementDocument): Promise<ToolDocument | null> {
+      return tools
+        .find({ tenant_id: tenant, requirement_key: requirementKey(requirement), status: 'registered' })
+        .sort(NEWEST_FIRST)
+        .limit(1)
+        .next();
+    },
+
+    /** A tenant's tools, newest first, optionally of one name, status, session or job. */
+    list(tenant: string, filter: ToolFilter, page: PageWindow): Promise<ToolListing[]> {
+      const query: Filter<ToolDocument> = {
+        tenant_id: tenant,
+        ...(filter.name === undefined ? {} : { name: filter.name }),
+        ...(filter.status === undefined ? {} : { status: filter.status }),
+        ...(filter.sessionId === undefined ? {} : { session_id: filter.sessionId }),
+        ...(filter.jobId === undefined ? {} : { job_id: filter.jobId }),
+        ...olderThan<ToolDocument>(page.after),
+      };
+      return tools
+        .find<ToolListing>(query, { projection: TOOL_LISTING_PROJECTION })
+        .sort(NEWEST_FIRST)
+        .limit(page.limit)
+        .toArray();
     },
   };
 }

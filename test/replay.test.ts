@@ -25,6 +25,7 @@ describe('replay: saved histories still run on the current workflow code', funct
       'partial-failure.json',
       'repair.json',
       'retry.json',
+      'reuse.json',
       'success.json',
     ]);
   });

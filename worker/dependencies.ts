@@ -4,17 +4,27 @@ import { createDocsIndex, missingDependencyDocs, type DocsIndex } from '../docs-
 import { toolsmithCacheDir } from '../infra/cache';
 import type { ActivityDependencies } from '../activities';
 import { createLlmGateway } from '../llm/gateway';
+import { createSandboxPool, sandboxPoolSettings, type SandboxPool } from '../sandbox/pool';
+import type { SandboxRunner } from '../sandbox/protocol';
 import { createSandbox } from '../sandbox/runner';
 import { runtimePackageNames } from '../sandbox/runtime-packages';
 import { createMongo, createStores, ensureIndexes, type MongoHandle } from '../store';
-
-export const SANDBOX_CPU_SECONDS = 60;
-export const SANDBOX_MAX_PROCESSES = 64;
 
 export interface WorkerDependencies {
   activities: ActivityDependencies;
   mongo: MongoHandle;
   docsIndex: DocsIndex;
+  /** the validation's sandboxes (the activities' `sandbox`), with the SANDBOX_* limits */
+  sandboxes: SandboxRunner & Pick<SandboxPool, 'verify' | 'close'>;
+  /** stops the sandboxes and closes the Mongo client */
+  close(): Promise<void>;
+}
+
+/** The warm pool, or (SANDBOX_VALIDATION=cold) a new sandbox per run: the same limits either way. */
+function validationSandboxes(config: Config): WorkerDependencies['sandboxes'] {
+  const settings = sandboxPoolSettings(config, 'worker');
+  if (config.sandbox.validation === 'warm') return createSandboxPool(settings);
+  return { ...createSandbox(settings), close: async () => undefined };
 }
 
 /** Builds the Mongo, model and sandbox clients once per worker process. */
@@ -36,17 +46,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       created_at: new Date(),
     }),
   );
-  const sandbox = createSandbox({
-    runtimeDir: config.sandbox.runtimeDir,
-    bwrapPath: config.sandbox.bwrapPath,
-    limits: {
-      wallTimeMs: config.sandbox.wallTimeMs,
-      memoryMb: config.sandbox.memoryMb,
-      outputBytes: config.sandbox.outputBytes,
-      cpuSeconds: SANDBOX_CPU_SECONDS,
-      processes: SANDBOX_MAX_PROCESSES,
-    },
-  });
+  const sandboxes = validationSandboxes(config);
   const installedPackages = runtimePackageNames();
   const docsIndex = createDocsIndex({
     pythonPath: path.join(config.sandbox.runtimeDir, 'bin', 'python'),
@@ -56,10 +56,15 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   return {
     mongo,
     docsIndex,
+    sandboxes,
+    async close() {
+      await sandboxes.close();
+      await mongo.close();
+    },
     activities: {
       stores,
       llm,
-      sandbox,
+      sandbox: sandboxes,
       docs: {
         search: (queries, packages) => docsIndex.search(queries, { packages }),
         missingPackages: missingDependencyDocs,

@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const dependencies = await createWorkerDependencies(config);
   try {
-    await dependencies.activities.sandbox.verify();
+    await dependencies.sandboxes.verify(); // starts the first warm sandbox, too
   } catch (error) {
     // Keep serving: validation fails closed with this same message until the sandbox works.
     console.error(`[worker] WARNING: ${(error as Error).message}`);
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
   } finally {
     await connection.close();
-    await dependencies.mongo.close();
+    await dependencies.close();
   }
 }
 

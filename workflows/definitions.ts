@@ -10,6 +10,8 @@ export interface ToolRequirement {
 
 export interface JobInput {
   jobId: string;
+  /** the client the job belongs to; absent in jobs started before tenants existed (the default tenant's) */
+  tenantId?: string;
   /** hex ObjectId of the job's session document, chosen by the API so retries mirror into one document */
   sessionId: string;
   requirements: ToolRequirement[];
@@ -20,6 +22,13 @@ export interface JobInput {
   settings: GenerationSettings;
   /** on a retry: which run this is (1 for the first retry) and the tools earlier runs already made */
   previousRun: { runNumber: number; keptTools: GeneratedToolRef[] } | null;
+  /** absent in jobs started before options existed: reuse on */
+  options?: JobOptions;
+}
+
+export interface JobOptions {
+  /** answer a requirement equal to a registered tool's with that tool, without the model */
+  reuse: boolean;
 }
 
 export interface GenerationSettings {
@@ -48,6 +57,8 @@ export interface ToolProgress {
   attempts: number;
   toolId: string | null;
   error: string | null;
+  /** an earlier job's registered tool answered this requirement */
+  reused?: boolean;
 }
 
 export type WorkflowJobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -82,7 +93,7 @@ export interface ToolFailure {
 export interface JobResult {
   tools: GeneratedToolRef[];
   failures: ToolFailure[];
-  summary: { totalRequested: number; successful: number; failed: number; totalTokens: number };
+  summary: { totalRequested: number; successful: number; failed: number; totalTokens: number; reused?: number };
 }
 
 /** One tool's stage change; `seq` orders them within a run, for Server-Sent Events and their resumption. */

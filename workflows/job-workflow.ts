@@ -4,6 +4,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -49,6 +50,8 @@ const SESSION_STAGE_ORDER: SessionStatus[] = ['pending', 'planning', 'searching'
 const ACTIVE_STAGES: ToolStage[] = ['planning', 'searching', 'implementing', 'executing', 'registering'];
 /** Each run's mirror revisions start above every earlier run's, so a retry's writes are never taken as stale. */
 const REVISIONS_PER_RUN = 1_000_000;
+/** Runs started before tool reuse existed replay without its lookup. */
+export const REUSE_PATCH = 'reuse-registered-tools';
 
 class ToolGenerationFailed extends Error {
   constructor(
@@ -165,6 +168,8 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     await mirrorStore.mirrorJob({
       jobId,
       sessionId: input.sessionId,
+      tenantId: input.tenantId,
+      reuseTools: input.options?.reuse ?? true,
       clientId: input.clientId,
       clientSessionId: input.clientSessionId,
       toolRequirements: revision === runNumber * REVISIONS_PER_RUN + 1 ? input.requirements : null,
@@ -280,6 +285,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       [
         {
           idempotencyKey: `${workKey}:${index}`,
+          tenantId: input.tenantId,
           jobId,
           sessionId: input.sessionId,
           requirementIndex: index,
@@ -293,6 +299,31 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     );
     tool.toolId = registered.toolId;
     return { requirementIndex: index, toolId: registered.toolId, name: registered.name };
+  }
+
+  /**
+   * Requirements equal to an earlier job's registered tool take that tool: no model call, no new
+   * version. Off with `options.reuse: false`.
+   */
+  async function reuseRegisteredTools(): Promise<void> {
+    const wanted = tools.filter((tool) => tool.stage === 'pending').map((tool) => tool.requirementIndex);
+    if (input.options?.reuse === false || wanted.length === 0 || !patched(REUSE_PATCH)) return;
+    const found = await storage.findReusableTools.executeWithOptions(
+      { ...storageActivityOptions, summary: `look for registered tools to reuse (${wanted.length} requirements)` },
+      [
+        {
+          tenantId: input.tenantId,
+          requirements: wanted.map((index) => ({ requirementIndex: index, requirement: input.requirements[index]! })),
+        },
+      ],
+    );
+    for (const ref of found) {
+      kept.set(ref.requirementIndex, ref);
+      takenNames.add(ref.name);
+      const tool = tools[ref.requirementIndex]!;
+      Object.assign(tool, { name: ref.name, toolId: ref.toolId, reused: true });
+      advance(ref.requirementIndex, 'completed');
+    }
   }
 
   async function settleTool(index: number): Promise<GeneratedToolRef | FailureReason> {
@@ -313,6 +344,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
         // Kept, with its last code and what was wrong with it, for a person (or a retry) to pick up.
         const stored = await storage.registerTool({
           idempotencyKey: `${workKey}:${index}`,
+          tenantId: input.tenantId,
           jobId,
           sessionId: input.sessionId,
           requirementIndex: index,
@@ -337,6 +369,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
 
   let outcomes: (GeneratedToolRef | FailureReason)[];
   try {
+    await reuseRegisteredTools();
     outcomes = await Promise.all(input.requirements.map((_, index) => settleTool(index)));
   } catch (error) {
     if (!isCancellation(error)) throw error;
@@ -370,6 +403,12 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   return {
     tools: generated,
     failures,
-    summary: { totalRequested: tools.length, successful: generated.length, failed: failures.length, totalTokens },
+    summary: {
+      totalRequested: tools.length,
+      successful: generated.length,
+      failed: failures.length,
+      totalTokens,
+      reused: tools.filter((tool) => tool.reused).length,
+    },
   };
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { jobIdSchema, toolGenerationRequestSchema } from '../contract';
 import { invalidRequest } from '../http-errors';
 import type { JobService } from '../job-service';
+import { tenantOf } from '../tenant';
 import { streamJobEvents } from './job-events';
 
 export const MIRRORED_DATA_HEADER = 'X-Toolsmith-Data-Source';
@@ -18,7 +19,7 @@ export function jobsRouter(jobs: JobService): Router {
   router.post('/', async (req, res) => {
     const parsed = toolGenerationRequestSchema.safeParse(req.body);
     if (!parsed.success) throw invalidRequest(parsed.error);
-    const job = await jobs.startJob(parsed.data);
+    const job = await jobs.startJob(tenantOf(res), parsed.data);
     res.status(201).location(`${req.baseUrl}/${job.jobId}`).json(job);
   });
 

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { ObjectId } from 'mongodb';
 import { z } from 'zod';
-import type { SessionPage, SessionStore } from '../../store/sessions';
+import type { PageWindow } from '../../store/pages';
+import type { SessionStore } from '../../store/sessions';
 import type { ProgressDocument, SessionDocument, ToolDocument } from '../../store/documents';
 import { MAX_METADATA_CHARS, sessionStatusSchema, type JobProgress } from '../contract';
 import { HttpError, invalidRequest } from '../http-errors';
@@ -58,7 +59,7 @@ export interface Page<T> {
  */
 export async function paginate<T extends Pageable>(
   query: unknown,
-  load: (page: SessionPage) => Promise<T[]>,
+  load: (page: PageWindow) => Promise<T[]>,
 ): Promise<Page<T>> {
   const parsed = pageQuerySchema.safeParse(query);
   if (!parsed.success) throw invalidRequest(parsed.error);
@@ -87,6 +88,7 @@ function toToolProgressView(session: SessionDocument) {
     attempts: tool.attempts,
     toolId: tool.tool_id,
     error: tool.error,
+    reused: tool.reused ?? false,
   }));
 }
 
@@ -184,7 +186,7 @@ export function sessionsRouter(sessions: SessionStore): Router {
 
   router.get('/:session_id/tools', async (req, res) => {
     const session = await findSession(req.params.session_id);
-    const tools = await sessions.toolsOf(session._id);
+    const tools = await sessions.toolsOf(session);
     res.json({ sessionId: session._id.toHexString(), tools: tools.map(toSessionToolView) });
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -57,7 +57,7 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
     activities = createActivities(dependencies.activities);
   });
   after(async () => {
-    await dependencies?.mongo.close();
+    await dependencies?.close();
     await mongoServer?.kill();
     await rm(toolsDir, { recursive: true, force: true });
   });
@@ -171,13 +171,18 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
       assert.deepEqual(retried, first);
       const db = dependencies.mongo.db;
       assert.equal(await db.collection('tools').countDocuments({ idempotency_key: input.idempotencyKey }), 1);
-      assert.equal(await readFile(path.join(toolsDir, 'calculate_molecular_weight.py'), 'utf8'), molecularWeightCode);
+      const tool = await dependencies.activities.stores.tools.findById(new ObjectId(first.toolId));
+      assert.equal(tool?.status, 'registered');
+      assert.equal(tool?.file_path, 'tools/default/calculate_molecular_weight/v1/calculate_molecular_weight.py');
+      const file = path.join(toolsDir, 'default', 'calculate_molecular_weight', 'v1', 'calculate_molecular_weight.py');
+      assert.equal(await readFile(file, 'utf8'), molecularWeightCode);
       const session = await db.collection('sessions').findOne({ _id: new ObjectId(input.sessionId) });
       assert.equal(session, null, 'linking never creates a session; the mirror does');
     });
 
     it('keeps a failed tool with its code and errors, versioned, without writing it to the tools directory', async () => {
-      const before = await stat(path.join(toolsDir, 'calculate_molecular_weight.py'));
+      const versionDirs = () => readdir(path.join(toolsDir, 'default', 'calculate_molecular_weight'));
+      const before = await versionDirs();
       const input = await registration('job_register_test:1', 'failed');
       const stored = await run(activities.registerTool, input);
       const tool = await dependencies.activities.stores.tools.findById(new ObjectId(stored.toolId));
@@ -185,8 +190,7 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
       assert.deepEqual(tool?.errors, ['test 1: value mismatch']);
       assert.equal(tool?.code, molecularWeightCode);
       assert.equal(stored.version, 2, 'second tool of that name');
-      const after = await stat(path.join(toolsDir, 'calculate_molecular_weight.py'));
-      assert.equal(after.mtimeMs, before.mtimeMs);
+      assert.deepEqual(await versionDirs(), before, 'no file for the failed version');
     });
   });
 });

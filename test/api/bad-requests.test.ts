@@ -94,7 +94,7 @@ describe('the API answers bad requests with clear 4xx ErrorResponses (shared/exa
 
   it('rejects a body over the size limit with 413', async () => {
     const answer = await postJson(jobs, { toolRequirements: [{ ...valid, description: 'x'.repeat(3 * 1024 * 1024) }] });
-    assertErrorResponse(answer, 413, 'INVALID_REQUEST');
+    assertErrorResponse(answer, 413, 'PAYLOAD_TOO_LARGE');
   });
 
   it('rejects metadata that is not an object, and a numeric clientId', async () => {

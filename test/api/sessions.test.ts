@@ -4,6 +4,7 @@ import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
 import { FINISHED, requirement } from '../helpers/jobs';
 import { pollUntil, postJson, request } from '../helpers/http';
 import { openApiDocument } from '../../api/openapi';
+import { DEFAULT_TENANT } from '../../store/documents';
 import { assertErrorResponse } from '../helpers/assertions';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -118,7 +119,15 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
       ],
     );
     for (const tool of session.toolProgress) {
-      assert.deepEqual(Object.keys(tool).sort(), ['attempts', 'error', 'name', 'requirementIndex', 'stage', 'toolId']);
+      assert.deepEqual(Object.keys(tool).sort(), [
+        'attempts',
+        'error',
+        'name',
+        'requirementIndex',
+        'reused',
+        'stage',
+        'toolId',
+      ]);
       assert.ok(session.toolIds.includes(tool.toolId), `${tool.name}'s toolId is one of the session's tools`);
     }
     assert.equal(session.toolProgress[0].attempts, 1 + stack.config.generation.maxRepairRounds);
@@ -169,7 +178,7 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
 
     const [lottery, temperature, molecularWeight] = tools;
     assert.equal(lottery.fileName, 'predict_lottery_numbers.py');
-    assert.equal(lottery.filePath, 'tools/predict_lottery_numbers.py');
+    assert.match(lottery.filePath, /^tools\/default\/predict_lottery_numbers\/v\d+\/predict_lottery_numbers\.py$/);
     assert.match(lottery.code, /def predict_lottery_numbers\(/);
     assert.equal(lottery.errors.length, 1);
     assert.match(lottery.errors[0], /failed validation/);
@@ -357,6 +366,8 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
       await stack.stores.sessions.mirror({
         jobId: `job_same_millisecond_${index}`,
         sessionId,
+        tenantId: DEFAULT_TENANT,
+        reuseTools: true,
         userId: 'same-millisecond',
         clientSessionId: null,
         toolRequirements: [requirement(TEMPERATURE)],

@@ -87,7 +87,9 @@ describe('the toolsmith CLI, run as a child process against the real stack', fun
 
   async function requestFile(name: string, descriptions: string[], extra: object = {}): Promise<string> {
     const file = path.join(workDir, name);
-    await writeFile(file, JSON.stringify({ toolRequirements: descriptions.map(requirement), ...extra }));
+    // Generation is what these tests watch: no job is answered by an earlier test's tool.
+    const body = { toolRequirements: descriptions.map(requirement), options: { reuse: false }, ...extra };
+    await writeFile(file, JSON.stringify(body));
     return file;
   }
 
@@ -116,8 +118,14 @@ describe('the toolsmith CLI, run as a child process against the real stack', fun
       assert.equal(run.code, 0, describeRun(run));
       completedJobId = jobIdIn(run.stdout);
       assert.match(run.stdout, /Temporal UI: http:\/\/\S+\/workflows\//);
-      assert.match(run.stdout, /calculate_molecular_weight\.py\s+at tools\/calculate_molecular_weight\.py/);
-      assert.match(run.stdout, /convert_temperature\.py\s+at tools\/convert_temperature\.py/);
+      assert.match(
+        run.stdout,
+        /calculate_molecular_weight\.py\s+at tools\/default\/calculate_molecular_weight\/v\d+\/calculate_molecular_weight\.py/,
+      );
+      assert.match(
+        run.stdout,
+        /convert_temperature\.py\s+at tools\/default\/convert_temperature\/v\d+\/convert_temperature\.py/,
+      );
       assert.match(run.stdout, new RegExp(`Job ${completedJobId}: completed`));
       // stdout is a pipe here, so progress comes as plain lines rather than bars
       assert.ok(!run.stdout.includes('\u001b['), 'no terminal control codes when stdout is not a TTY');

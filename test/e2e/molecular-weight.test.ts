@@ -69,7 +69,7 @@ describe('a molecular-weight job, end to end on real Temporal, MongoDB protocol 
     const [tool] = job.toolFiles;
     assert.match(tool.toolId, /^[0-9a-f]{24}$/);
     assert.equal(tool.fileName, 'calculate_molecular_weight.py');
-    assert.equal(tool.filePath, 'tools/calculate_molecular_weight.py');
+    assert.equal(tool.filePath, 'tools/default/calculate_molecular_weight/v1/calculate_molecular_weight.py');
     assert.equal(tool.registered, true);
     assert.equal(tool.endpoint, null);
     assert.match(tool.code, /def calculate_molecular_weight\(smiles: str\)/);
@@ -91,7 +91,9 @@ describe('a molecular-weight job, end to end on real Temporal, MongoDB protocol 
 
   it('writes the tool file into the tools directory', async () => {
     const [tool] = finished.body.toolFiles;
-    assert.equal(await readFile(path.join(stack.toolsDir, tool.fileName), 'utf8'), tool.code);
+    const file = path.join(stack.toolsDir, tool.filePath.replace(/^tools\//, ''));
+    assert.equal(path.basename(file), tool.fileName);
+    assert.equal(await readFile(file, 'utf8'), tool.code);
   });
 
   it('stores the tool and its session in MongoDB with the contract fields and ObjectId ids', async () => {

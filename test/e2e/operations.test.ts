@@ -24,6 +24,8 @@ describe('operating jobs: Web UI search attributes, retry, cancel, live events',
     const created = await postJson(`${stack.apiUrl}/jobs`, {
       toolRequirements: descriptions.map(requirement),
       ...(clientId ? { metadata: { clientId } } : {}),
+      // every job here is about generating: none may be answered by an earlier test's tool
+      options: { reuse: false },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return created.body;

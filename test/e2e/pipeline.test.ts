@@ -186,6 +186,7 @@ describe('the generation pipeline: repairs, partial failures and classified mode
           requestedAt: new Date().toISOString(),
           settings: { maxRepairRounds: 3, toolDeadlineMs: 2_000 },
           previousRun: null,
+          options: { reuse: false },
         },
       ],
     });

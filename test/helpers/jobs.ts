@@ -8,9 +8,21 @@ export function requirement(description: string) {
   return { description, input: 'as described', output: 'as described' };
 }
 
-/** Submits a job over HTTP and waits for it to end; returns the final job answer. */
-export async function runJob(stack: TestStack, descriptions: string[], timeoutMs = 120_000): Promise<any> {
-  const created = await postJson(`${stack.apiUrl}/jobs`, { toolRequirements: descriptions.map(requirement) });
+/**
+ * Submits a job over HTTP and waits for it to end; returns the final job answer. Its tools are
+ * generated, never reused from an earlier test's job.
+ */
+export function runJob(stack: TestStack, descriptions: string[], timeoutMs = 120_000): Promise<any> {
+  return runJobRequest(
+    stack,
+    { toolRequirements: descriptions.map(requirement), options: { reuse: false } },
+    timeoutMs,
+  );
+}
+
+/** Submits a whole job request (e.g. with `options`) and waits for the job to end. */
+export async function runJobRequest(stack: TestStack, body: object, timeoutMs = 120_000): Promise<any> {
+  const created = await postJson(`${stack.apiUrl}/jobs`, body);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const { last } = await pollUntil(
     `${stack.apiUrl}/jobs/${created.body.jobId}`,

@@ -4,18 +4,15 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { ObjectId } from 'mongodb';
-import { createApp } from '../../api/app';
-import { createJobService } from '../../api/job-service';
-import { startServer, type RunningServer } from '../../api/server';
 import { loadConfig, type Config } from '../../config';
 import { startFerretDb } from '../../infra/ferretdb';
 import { findFreePort } from '../../infra/child-process';
 import { provision, type ProvisionedTools } from '../../infra/provision';
-import { createMongo, createStores, type MongoHandle, type Stores } from '../../store';
+import type { MongoHandle, Stores } from '../../store';
+import { startWebServer } from '../../api/web-server';
 import { createToolsmithWorker } from '../../worker/create-worker';
 import { createWorkerDependencies } from '../../worker/dependencies';
 import { toolsmithSearchAttributes } from '../../workflows/search-attributes';
-import { version } from '../../package.json';
 import { startScriptedModel, type ModelScript, type ScriptedModel } from './scripted-model';
 
 let provisioned: Promise<ProvisionedTools> | undefined;
@@ -107,6 +104,8 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
   ]);
   const toolsDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-tools-'));
   const serviceEnv: Record<string, string> = {
+    HOST: '127.0.0.1',
+    PORT: '0',
     MONGODB_URL: mongoServer.url,
     MONGODB_DB_NAME: `toolsmith_test_${new ObjectId().toHexString()}`,
     TEMPORAL_ADDRESS: env.address,
@@ -134,32 +133,10 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     workerRun = worker.run();
   }
 
-  const mongo = createMongo(config.mongo.url, config.mongo.dbName, 2_000);
-  const stores = createStores(mongo.db);
-  const jobs = createJobService(
-    {
-      client: env.client,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      uiUrl: config.temporal.uiUrl,
-    },
-    stores,
-    config.generation,
-  );
-  const server: RunningServer = await startServer(
-    createApp({
-      jobs,
-      sessions: stores.sessions,
-      db: mongo.db,
-      temporalConnection: env.connection,
-      version,
-      bodyLimitBytes: config.http.bodyLimitBytes,
-      healthCheckTimeoutMs: config.http.healthCheckTimeoutMs,
-      temporalUiUrl: config.temporal.uiUrl,
-      temporalNamespace: config.temporal.namespace,
-    }),
-    '127.0.0.1',
-    0,
+  const server = await startWebServer(
+    config,
+    { client: env.client, connection: env.connection },
+    { mongoServerSelectionMs: 2_000 },
   );
 
   let temporalStopped = false;
@@ -178,8 +155,8 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     model,
     config,
     env,
-    mongo,
-    stores,
+    mongo: server.mongo,
+    stores: server.stores,
     mongoServer,
     toolsDir,
     tools,
@@ -191,7 +168,7 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     async stop() {
       await server.close();
       await stopWorker();
-      await Promise.all([mongo.close(), workerDependencies.mongo.close(), model.close()]);
+      await Promise.all([workerDependencies.close(), model.close()]);
       await stopTemporal();
       await mongoServer.kill();
       await rm(toolsDir, { recursive: true, force: true });

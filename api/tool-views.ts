@@ -1,0 +1,43 @@
+import type { ToolDocument } from '../store/documents';
+import type { ToolListing, ToolVersion } from '../store/tools';
+import type { ToolSummaryView, ToolView } from './contract';
+
+/** The registry's documents as the API shows them (camelCase, ids as hex strings). */
+
+export function toToolSummary(tool: ToolListing): ToolSummaryView {
+  return {
+    toolId: tool._id.toHexString(),
+    name: tool.name,
+    version: tool.version,
+    status: tool.status,
+    description: tool.description,
+    sessionId: tool.session_id.toHexString(),
+    jobId: tool.job_id,
+    createdAt: tool.created_at.toISOString(),
+    updatedAt: tool.updated_at.toISOString(),
+  };
+}
+
+export function toToolView(tool: ToolDocument, versions: ToolVersion[]): ToolView {
+  return {
+    ...toToolSummary(tool),
+    fileName: tool.file_name,
+    filePath: tool.file_path,
+    code: tool.code,
+    inputSchema: tool.input_schema,
+    outputSchema: tool.output_schema,
+    dependencies: tool.dependencies,
+    testCases: tool.test_cases.map((testCase) => ({
+      input: testCase.input,
+      expectedOutput: testCase.expected_output,
+      tolerance: testCase.tolerance,
+    })),
+    errors: tool.errors ?? [],
+    versions: versions.map((version) => ({
+      toolId: version._id.toHexString(),
+      version: version.version,
+      status: version.status,
+      createdAt: version.created_at.toISOString(),
+    })),
+  };
+}

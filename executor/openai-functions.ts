@@ -1,0 +1,125 @@
+import type { ToolDocument } from '../store/documents';
+import { asObjectSchema } from './json-schema';
+
+/** A tool as an OpenAI function tool, in the Responses API's shape. */
+export interface OpenAiFunction {
+  type: 'function';
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+  strict: boolean;
+}
+
+/** The same in the Chat Completions API's shape. */
+export interface ChatCompletionsFunction {
+  type: 'function';
+  function: Omit<OpenAiFunction, 'type'>;
+}
+
+export const functionFormats = ['responses', 'chat'] as const;
+export type FunctionFormat = (typeof functionFormats)[number];
+
+/** OpenAI's rule for function names. */
+export const OPENAI_FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const MAX_FUNCTION_NAME_CHARS = 64;
+
+/**
+ * What strict mode accepts (OpenAI's "supported schemas" for Structured Outputs): any other
+ * keyword (allOf, oneOf, not, if/then/else, minLength, patternProperties, default, …) makes the
+ * API reject a strict function, so such a schema is offered with strict: false.
+ */
+const STRICT_KEYWORDS = new Set([
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'enum',
+  'const',
+  'anyOf',
+  '$ref',
+  '$defs',
+  'definitions',
+  'description',
+  'title',
+  'pattern',
+  'format',
+  'multipleOf',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
+]);
+const STRICT_FORMATS = new Set(['date-time', 'time', 'date', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid']);
+/** strict mode allows this many levels of nested objects */
+const STRICT_MAX_OBJECT_DEPTH = 10;
+
+type Schema = Record<string, unknown>;
+
+const isSchemaObject = (value: unknown): value is Schema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Tool names are Python identifiers and already fit; anything else is made to. */
+export function openAiFunctionName(name: string): string {
+  const fitted = name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, MAX_FUNCTION_NAME_CHARS);
+  return fitted || 'tool';
+}
+
+export function toOpenAiFunction(tool: Pick<ToolDocument, 'name' | 'description' | 'input_schema'>): OpenAiFunction {
+  const parameters = asObjectSchema(tool.input_schema);
+  return {
+    type: 'function',
+    name: openAiFunctionName(tool.name),
+    description: tool.description,
+    parameters,
+    strict: isStrictCompatible(parameters),
+  };
+}
+
+export function inFormat(definition: OpenAiFunction, format: FunctionFormat): OpenAiFunction | ChatCompletionsFunction {
+  if (format === 'responses') return definition;
+  const { type, ...fields } = definition;
+  return { type, function: fields };
+}
+
+/**
+ * Whether OpenAI's strict mode accepts the parameters as they are: an object root (not anyOf);
+ * every object, wherever it is (properties, items, anyOf, $defs), with `additionalProperties:
+ * false` and every property required; only the keywords and formats strict mode supports.
+ */
+export function isStrictCompatible(parameters: Schema): boolean {
+  return parameters.type === 'object' && !('anyOf' in parameters) && fitsStrictMode(parameters, 1);
+}
+
+function fitsStrictMode(schema: unknown, objectDepth: number): boolean {
+  if (!isSchemaObject(schema)) return false; // boolean schemas are not supported either
+  if (Object.keys(schema).some((keyword) => !STRICT_KEYWORDS.has(keyword))) return false;
+  if (!['type', '$ref', 'anyOf', 'enum', 'const'].some((keyword) => keyword in schema)) return false;
+  if (schema.format !== undefined && !STRICT_FORMATS.has(String(schema.format))) return false;
+
+  const isObject = [schema.type].flat().includes('object') || 'properties' in schema;
+  if (isObject && !fitsAsStrictObject(schema, objectDepth)) return false;
+  if ('items' in schema && !fitsStrictMode(schema.items, objectDepth)) return false;
+  if ('anyOf' in schema && !everySubschemaFits(schema.anyOf, objectDepth)) return false;
+  for (const keyword of ['$defs', 'definitions']) {
+    if (keyword in schema && !everySubschemaFits(schema[keyword], 1)) return false;
+  }
+  return true;
+}
+
+function fitsAsStrictObject(schema: Schema, objectDepth: number): boolean {
+  if (objectDepth > STRICT_MAX_OBJECT_DEPTH || schema.additionalProperties !== false) return false;
+  const properties = schema.properties ?? {};
+  if (!isSchemaObject(properties)) return false;
+  const names = Object.keys(properties);
+  const required = Array.isArray(schema.required) ? schema.required : [];
+  const requiresExactlyAll = names.length === required.length && names.every((name) => required.includes(name));
+  return requiresExactlyAll && everySubschemaFits(properties, objectDepth + 1);
+}
+
+function everySubschemaFits(subschemas: unknown, objectDepth: number): boolean {
+  if (Array.isArray(subschemas)) return subschemas.every((subschema) => fitsStrictMode(subschema, objectDepth));
+  return isSchemaObject(subschemas) && Object.values(subschemas).every((sub) => fitsStrictMode(sub, objectDepth));
+}
