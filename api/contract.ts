@@ -181,7 +181,8 @@ export const toolTestCaseSchema = z.object({
   tolerance: z.number().optional(),
 });
 
-export const toolSchema = toolSummarySchema.extend({
+/** One version with its code, schemas and tests. */
+export const toolDetailsSchema = toolSummarySchema.extend({
   fileName: z.string().describe('"<name>.py"'),
   filePath: z.string().describe("names the version: never points at another version's code"),
   code: z.string().describe('the complete Python source'),
@@ -191,13 +192,23 @@ export const toolSchema = toolSummarySchema.extend({
   testCases: z.array(toolTestCaseSchema),
   /** for a failed tool: what its last attempt got wrong */
   errors: z.array(z.string()),
+});
+
+export const toolSchema = toolDetailsSchema.extend({
   versions: z.array(toolVersionSchema).describe('every version of this name, newest first'),
+});
+
+/** A session's tools: what it generated (registered or failed) and what it reused. */
+export const sessionToolsSchema = z.object({
+  sessionId: z.string(),
+  tools: z.array(toolDetailsSchema.extend({ registered: z.boolean().describe('status is registered') })),
 });
 
 export const toolListSchema = z.object({ tools: z.array(toolSummarySchema), nextCursor: z.string().nullable() });
 
 export type ToolSummaryView = z.infer<typeof toolSummarySchema>;
 export type ToolView = z.infer<typeof toolSchema>;
+export type ToolDetailsView = z.infer<typeof toolDetailsSchema>;
 
 export const toolListQuerySchema = z.object({
   name: toolNameSchema.optional(),

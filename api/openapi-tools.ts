@@ -21,7 +21,7 @@ const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => json({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({ description, content: ref('ErrorResponse') });
 
-function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'output'): object {
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output' = 'output'): object {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
   return rest;
 }

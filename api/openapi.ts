@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errorCodes } from '../errors';
-import { sessionStatuses, toolGenerationRequestSchema } from './contract';
-import { toolCallPaths, toolRegistryPaths, toolRegistrySchemas } from './openapi-tools';
+import { sessionStatuses, sessionToolsSchema, toolGenerationRequestSchema } from './contract';
+import { jsonSchemaOf, toolCallPaths, toolRegistryPaths, toolRegistrySchemas } from './openapi-tools';
 import { jobStatuses } from './routes/job-list';
 import { version } from '../package.json';
 
@@ -251,61 +251,7 @@ const sessionSchemas = {
       nextCursor: { type: ['string', 'null'] },
     },
   },
-  SessionTools: {
-    type: 'object',
-    required: ['sessionId', 'tools'],
-    properties: {
-      sessionId: { type: 'string' },
-      tools: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: [
-            'toolId',
-            'name',
-            'version',
-            'fileName',
-            'filePath',
-            'description',
-            'code',
-            'status',
-            'registered',
-            'dependencies',
-            'inputSchema',
-            'outputSchema',
-            'testCases',
-            'errors',
-            'createdAt',
-            'updatedAt',
-          ],
-          properties: {
-            toolId: { type: 'string' },
-            name: { type: 'string' },
-            version: { type: 'integer', description: 'increases per tool name' },
-            fileName: { type: 'string' },
-            filePath: { type: 'string' },
-            description: { type: 'string' },
-            code: { type: 'string' },
-            status: { enum: ['draft', 'registered', 'deprecated', 'failed'] },
-            registered: { type: 'boolean' },
-            dependencies: { type: 'array', items: { type: 'string' } },
-            inputSchema: { type: 'object' },
-            outputSchema: { type: 'object' },
-            testCases: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { input: { type: 'object' }, expectedOutput: {}, tolerance: { type: 'number' } },
-              },
-            },
-            errors: { type: 'array', items: { type: 'string' }, description: 'for a failed tool: what was wrong' },
-            createdAt: { type: 'string', format: 'date-time' },
-            updatedAt: { type: 'string', format: 'date-time' },
-          },
-        },
-      },
-    },
-  },
+  SessionTools: jsonSchemaOf(sessionToolsSchema),
   SessionStatus: {
     type: 'object',
     required: ['sessionId', 'jobId', 'status', 'jobStatus', 'progress', 'tools', 'updatedAt'],

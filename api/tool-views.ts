@@ -1,6 +1,6 @@
 import type { ToolDocument } from '../store/documents';
 import type { ToolListing, ToolVersion } from '../store/tools';
-import type { ToolSummaryView, ToolView } from './contract';
+import type { ToolDetailsView, ToolSummaryView, ToolView } from './contract';
 
 /** The registry's documents as the API shows them (camelCase, ids as hex strings). */
 
@@ -18,7 +18,7 @@ export function toToolSummary(tool: ToolListing): ToolSummaryView {
   };
 }
 
-export function toToolView(tool: ToolDocument, versions: ToolVersion[]): ToolView {
+export function toToolDetails(tool: ToolDocument): ToolDetailsView {
   return {
     ...toToolSummary(tool),
     fileName: tool.file_name,
@@ -33,6 +33,12 @@ export function toToolView(tool: ToolDocument, versions: ToolVersion[]): ToolVie
       tolerance: testCase.tolerance,
     })),
     errors: tool.errors ?? [],
+  };
+}
+
+export function toToolView(tool: ToolDocument, versions: ToolVersion[]): ToolView {
+  return {
+    ...toToolDetails(tool),
     versions: versions.map((version) => ({
       toolId: version._id.toHexString(),
       version: version.version,

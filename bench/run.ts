@@ -126,9 +126,18 @@ async function httpExecution() {
   }
 }
 
-/** A model answering after `modelLatencyMs` per call: 0 measures Toolsmith alone, a second resembles a real model. */
-async function jobWallTimes(modelLatencyMs: number): Promise<{ one: number[]; ten: number[] }> {
-  const stack = await startTestStack({ script: catalogueScript(standardCatalogue, { delayMs: modelLatencyMs }) });
+/**
+ * A model answering after `modelLatencyMs` per call: 0 measures Toolsmith alone, a second resembles
+ * a real model. `validation: 'cold'` validates as the previous version did, in a new sandbox per run.
+ */
+async function jobWallTimes(
+  modelLatencyMs: number,
+  validation: 'warm' | 'cold' = 'warm',
+): Promise<{ one: number[]; ten: number[] }> {
+  const stack = await startTestStack({
+    script: catalogueScript(standardCatalogue, { delayMs: modelLatencyMs }),
+    env: { SANDBOX_VALIDATION: validation },
+  });
   try {
     const requirements = (count: number) =>
       Array.from(
@@ -166,6 +175,10 @@ async function main(): Promise<void> {
   const http = await httpExecution();
   console.log(`Job wall time, POST to completed, 0-latency scripted model (${JOB_RUNS} runs each)…`);
   const instant = await jobWallTimes(0);
+  console.log(
+    `The same with cold validation (a new sandbox per run, as the previous version) (${JOB_RUNS} runs each)…`,
+  );
+  const instantCold = await jobWallTimes(0, 'cold');
   console.log(`Job wall time, scripted model answering in ${REALISTIC_MODEL_LATENCY_MS} ms (${JOB_RUNS} runs each)…`);
   const realistic = await jobWallTimes(REALISTIC_MODEL_LATENCY_MS);
 
@@ -185,6 +198,8 @@ async function main(): Promise<void> {
   row('execute on CCO over HTTP (warm pool)', http.latencies);
   row('job with 1 tool, 0-latency model', instant.one);
   row('job with 10 tools, 0-latency model', instant.ten);
+  row('job with 1 tool, 0-latency model, cold validation', instantCold.one);
+  row('job with 10 tools, 0-latency model, cold validation', instantCold.ten);
   row(`job with 1 tool, ${REALISTIC_MODEL_LATENCY_MS} ms model`, realistic.one);
   row(`job with 10 tools, ${REALISTIC_MODEL_LATENCY_MS} ms model`, realistic.ten);
   console.log('');
@@ -201,6 +216,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `warm pool vs cold sandbox, in process: call ${ratio(sandbox.coldCall, sandbox.warmCall)}, validate ${ratio(sandbox.coldValidate, sandbox.warmValidate)}`,
+  );
+  console.log(
+    `warm vs cold validation, 0-latency model: 1-tool job ${ratio(instantCold.one, instant.one)}, 10-tool job ${ratio(instantCold.ten, instant.ten)} faster`,
   );
   console.log(
     `10 tools / 1 tool wall-time ratio: ${ratio(instant.ten, instant.one)} with a 0-latency model, ${ratio(realistic.ten, realistic.one)} with a ${REALISTIC_MODEL_LATENCY_MS} ms model (one tool after another would be ~10×)`,

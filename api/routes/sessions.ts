@@ -6,6 +6,7 @@ import type { SessionStore } from '../../store/sessions';
 import type { ProgressDocument, SessionDocument, ToolDocument } from '../../store/documents';
 import { MAX_METADATA_CHARS, sessionStatusSchema, type JobProgress } from '../contract';
 import { HttpError, invalidRequest } from '../http-errors';
+import { toToolDetails } from '../tool-views';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -121,28 +122,7 @@ export function toSessionView(session: SessionDocument) {
 }
 
 function toSessionToolView(tool: ToolDocument) {
-  return {
-    toolId: tool._id.toHexString(),
-    name: tool.name,
-    version: tool.version,
-    fileName: tool.file_name,
-    filePath: tool.file_path,
-    description: tool.description,
-    code: tool.code,
-    status: tool.status,
-    registered: tool.status === 'registered',
-    dependencies: tool.dependencies,
-    inputSchema: tool.input_schema,
-    outputSchema: tool.output_schema,
-    testCases: tool.test_cases.map((testCase) => ({
-      input: testCase.input,
-      expectedOutput: testCase.expected_output,
-      tolerance: testCase.tolerance,
-    })),
-    errors: tool.errors ?? [],
-    createdAt: tool.created_at.toISOString(),
-    updatedAt: tool.updated_at.toISOString(),
-  };
+  return { ...toToolDetails(tool), registered: tool.status === 'registered' };
 }
 
 const sessionIdSchema = z

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { errorCodes } from '../../errors';
+import { errorCodes, SANDBOX_UNAVAILABLE, ServiceError } from '../../errors';
 import type { HttpAnswer } from './http';
 
 /**
@@ -21,4 +21,14 @@ export function assertErrorResponse(answer: HttpAnswer, status: number, code: st
     assert.ok(fields.includes(field), `details name ${field}: ${fields}`);
     assert.ok(answer.body.error.includes(field), `error names ${field}: ${answer.body.error}`);
   }
+}
+
+/** The sandbox refused to start, and said why: nothing ran outside it. */
+export function rejectsSandboxUnavailable(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  return assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof ServiceError, String(error));
+    assert.equal(error.code, SANDBOX_UNAVAILABLE);
+    assert.match(error.message, message);
+    return true;
+  });
 }

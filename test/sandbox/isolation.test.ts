@@ -3,11 +3,12 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SANDBOX_UNAVAILABLE, ServiceError } from '../../errors';
 import { callTool, limitsHit, runToolTests, type ToolCallReply } from '../../sandbox/protocol';
 import { createSandbox, type Sandbox, type SandboxLimits, type SandboxReply } from '../../sandbox/runner';
 import { molecularWeightCode } from '../helpers/canned-tools';
 import { provisionedTools } from '../helpers/stack';
+import { rejectsSandboxUnavailable } from '../helpers/assertions';
+import { attacks, toolSource } from '../helpers/sandbox-attacks';
 
 /**
  * The attacks of issue 3 (g), each against the real bubblewrap and the real tool runtime: every one
@@ -23,14 +24,6 @@ const LIMITS: SandboxLimits = {
   cpuSeconds: 10,
   processes: 32,
 };
-
-/** A tool named `f` taking no input, from its body (indented by the helper). */
-const tool = (body: string, imports = 'import os') =>
-  `${imports}\n\ndef f():\n${body
-    .trim()
-    .split('\n')
-    .map((line) => `    ${line}`)
-    .join('\n')}\n`;
 
 function expectReply(outcome: SandboxReply<ToolCallReply>): ToolCallReply {
   assert.ok(outcome.ok, outcome.ok ? '' : `the run broke down: ${outcome.problem}`);
@@ -74,7 +67,7 @@ describe('sandbox isolation: the attacks of issue 3 are stopped and reported', f
 
   it('denies a socket to the outside (1.1.1.1): there is no network', async () => {
     const reply = expectReply(
-      await call(tool(`socket.create_connection(("1.1.1.1", 53), timeout=3)`, 'import socket')),
+      await call(toolSource(`socket.create_connection(("1.1.1.1", 53), timeout=3)`, 'import socket')),
     );
     assert.equal(reply.ok, false);
     assert.match(`${reply.error?.type}: ${reply.error?.message}`, /OSError: \[Errno 101\] Network is unreachable/);
@@ -90,7 +83,7 @@ describe('sandbox isolation: the attacks of issue 3 are stopped and reported', f
     const { port } = server.address() as net.AddressInfo;
     try {
       const reply = expectReply(
-        await call(tool(`socket.create_connection(("127.0.0.1", ${port}), timeout=3)`, 'import socket')),
+        await call(toolSource(`socket.create_connection(("127.0.0.1", ${port}), timeout=3)`, 'import socket')),
       );
       assert.equal(reply.ok, false);
       assert.equal(reply.error?.type, 'ConnectionRefusedError');
@@ -102,10 +95,10 @@ describe('sandbox isolation: the attacks of issue 3 are stopped and reported', f
 
   it('cannot read /etc/shadow: there is no /etc', async () => {
     assert.ok(existsSync('/etc/shadow'), 'the host has one');
-    const reply = expectReply(await call(tool(`return open("/etc/shadow").read()`)));
+    const reply = expectReply(await call(toolSource(`return open("/etc/shadow").read()`)));
     assert.equal(reply.ok, false);
     assert.equal(reply.error?.type, 'FileNotFoundError');
-    assert.equal(expectReply(await call(tool(`return os.path.exists("/etc")`))).output, false);
+    assert.equal(expectReply(await call(toolSource(`return os.path.exists("/etc")`))).output, false);
   });
 
   it("cannot read host files: the repository's package.json, the provisioning record", async () => {
@@ -118,7 +111,7 @@ describe('sandbox isolation: the attacks of issue 3 are stopped and reported', f
     assert.ok(hostFiles.length >= 1, 'at least the package.json exists on the host');
     const reply = expectReply(
       await call(
-        tool(`
+        toolSource(`
 results = {}
 for path in ${JSON.stringify(hostFiles)}:
     try:
@@ -135,7 +128,7 @@ return results`),
     const targets = [path.join(runtimeDir, 'planted.py'), '/usr/planted', '/planted', '/proc/sys/vm/swappiness'];
     const reply = expectReply(
       await call(
-        tool(`
+        toolSource(`
 results = {}
 for path in ${JSON.stringify([...targets, '/tmp/fine'])}:
     try:
@@ -159,7 +152,7 @@ return results`),
 
   it('stops a fork bomb at the process limit, reports it, and the next run is quick', async () => {
     const started = Date.now();
-    const outcome = await call(tool(`while True:\n    os.fork()`));
+    const outcome = await call(toolSource(attacks.forkBomb));
     const reply = expectReply(outcome);
     assert.equal(reply.ok, false);
     assert.equal(reply.error?.type, 'BlockingIOError');
@@ -169,13 +162,13 @@ return results`),
     assert.ok(Date.now() - started < 10_000, `stopped after ${Date.now() - started} ms`);
 
     const next = Date.now();
-    const normal = expectReply(await call(tool(`return sum(range(10))`)));
+    const normal = expectReply(await call(toolSource(`return sum(range(10))`)));
     assert.equal(normal.output, 45);
     assert.ok(Date.now() - next < 5_000, `the next run took ${Date.now() - next} ms`);
   });
 
   it('stops a fork bomb that ignores the failures at the wall time, with processes reported', async () => {
-    const outcome = await call(tool(`while True:\n    try:\n        os.fork()\n    except OSError:\n        pass`), {
+    const outcome = await call(toolSource(attacks.forkBombIgnoringFailures), {
       wallTimeMs: 2_000,
     });
     assert.equal(outcome.ok, false);
@@ -184,7 +177,7 @@ return results`),
   });
 
   it('stops unbounded allocation: MemoryError under the address-space limit, reported as memory', async () => {
-    const outcome = await call(tool(`chunks = []\nwhile True:\n    chunks.append(bytearray(10 ** 7))`), {
+    const outcome = await call(toolSource(attacks.unboundedMemory), {
       memoryMb: 256,
     });
     const reply = expectReply(outcome);
@@ -198,19 +191,7 @@ return results`),
     const isolation = await sandbox.verify();
     // As root the sandbox runs only with a per-run cgroup, which also bounds the whole tree's memory.
     assert.ok(isolation.treeMemoryLimit, 'the memory of the whole process tree is limited');
-    const outcome = await call(
-      tool(`
-children = []
-for _ in range(4):
-    pid = os.fork()
-    if pid == 0:
-        chunks = []
-        while True:  # each stays under its own address-space limit for long, together they do not
-            chunks.append(bytearray(10 ** 7))
-    children.append(pid)
-return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
-      { memoryMb: 256 },
-    );
+    const outcome = await call(toolSource(attacks.memorySpreadOverProcesses), { memoryMb: 256 });
     const reply = expectReply(outcome);
     assert.ok(outcome.exit.limitsHit.includes('memory'), JSON.stringify(outcome.exit.limitsHit));
     assert.ok((reply.output as number[]).includes(9), `some child was OOM-killed: ${JSON.stringify(reply.output)}`);
@@ -218,7 +199,7 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
 
   it('stops an infinite loop at the wall-time limit', async () => {
     const started = Date.now();
-    const outcome = await call(tool(`while True:\n    pass`), { wallTimeMs: 2_000 });
+    const outcome = await call(toolSource(attacks.infiniteLoop), { wallTimeMs: 2_000 });
     assert.equal(outcome.ok, false);
     assert.equal(outcome.ok ? undefined : outcome.limit, 'wall_time');
     assert.match(outcome.ok ? '' : outcome.problem, /exceeded the wall-time limit of 2000 ms/);
@@ -226,7 +207,7 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
   });
 
   it('stops a busy loop at the CPU-time limit (SIGXCPU)', async () => {
-    const outcome = await call(tool(`while True:\n    pass`), { cpuSeconds: 1 });
+    const outcome = await call(toolSource(attacks.infiniteLoop), { cpuSeconds: 1 });
     assert.equal(outcome.ok, false);
     assert.equal(outcome.ok ? undefined : outcome.limit, 'cpu');
     assert.match(outcome.ok ? '' : outcome.problem, /CPU-time limit of 1 s/);
@@ -234,7 +215,7 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
 
   it('stops printing 100 MB at the output cap', async () => {
     const started = Date.now();
-    const outcome = await call(tool(`for _ in range(100):\n    sys.stdout.write("x" * 1_000_000)`, 'import sys'));
+    const outcome = await call(toolSource(`for _ in range(100):\n    sys.stdout.write("x" * 1_000_000)`, 'import sys'));
     assert.equal(outcome.ok, false);
     assert.equal(outcome.ok ? undefined : outcome.limit, 'output');
     assert.match(outcome.ok ? '' : outcome.problem, /printed more than 100000 bytes/);
@@ -244,7 +225,7 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
 
   it('stops a file larger than the private /tmp, reported as file_size', async () => {
     const reply = expectReply(
-      await call(tool(`with open("/tmp/big", "wb") as handle:\n    handle.write(b"x" * 10_000_000)`), {
+      await call(toolSource(`with open("/tmp/big", "wb") as handle:\n    handle.write(b"x" * 10_000_000)`), {
         tmpBytes: 1_000_000,
       }),
     );
@@ -254,7 +235,7 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
   it("cannot read an environment secret: not in its environment, not in bubblewrap's /proc/<pid>/environ", async () => {
     const reply = expectReply(
       await call(
-        tool(`
+        toolSource(`
 found = dict(os.environ)
 for pid in os.listdir("/proc"):
     if pid.isdigit():
@@ -288,23 +269,18 @@ return found`),
   });
 
   describe('fails closed', () => {
-    const rejectsUnavailable = (promise: Promise<unknown>, message: RegExp) =>
-      assert.rejects(promise, (error: unknown) => {
-        assert.ok(error instanceof ServiceError, String(error));
-        assert.equal(error.code, SANDBOX_UNAVAILABLE);
-        assert.match(error.message, message);
-        return true;
-      });
-
     it('when bubblewrap is missing', async () => {
       const broken = createSandbox({ runtimeDir, bwrapPath: '/nonexistent/bwrap', limits: LIMITS });
-      await rejectsUnavailable(broken.request({ mode: 'probe' }), /bubblewrap was not found.*\/nonexistent\/bwrap/);
-      await rejectsUnavailable(broken.verify(), /bubblewrap was not found/);
+      await rejectsSandboxUnavailable(
+        broken.request({ mode: 'probe' }),
+        /bubblewrap was not found.*\/nonexistent\/bwrap/,
+      );
+      await rejectsSandboxUnavailable(broken.verify(), /bubblewrap was not found/);
     });
 
     it('when "bubblewrap" cannot create the sandbox', async () => {
       const broken = createSandbox({ runtimeDir, bwrapPath: '/bin/false', limits: LIMITS });
-      await rejectsUnavailable(
+      await rejectsSandboxUnavailable(
         broken.request({ mode: 'probe' }),
         /bubblewrap could not create the sandbox \(exit code 1/,
       );
@@ -313,7 +289,7 @@ return found`),
     it('when bubblewrap rejects its arguments (e.g. a runtime it cannot bind)', async () => {
       const broken = createSandbox({ runtimeDir, bwrapPath, limits: LIMITS });
       // a tmpfs of size 0 is refused by bubblewrap itself, before anything runs
-      await rejectsUnavailable(
+      await rejectsSandboxUnavailable(
         broken.request({ mode: 'probe' }, { tmpBytes: 0 }),
         /bubblewrap could not create the sandbox.*bwrap:/s,
       );
@@ -321,12 +297,12 @@ return found`),
 
     it('when the given cgroup parent is a plain directory, which would limit nothing', async () => {
       const broken = createSandbox({ runtimeDir, bwrapPath, limits: LIMITS, cgroupParent: os.tmpdir() });
-      await rejectsUnavailable(broken.request({ mode: 'probe' }), /is not in a cgroup v2 file system/);
+      await rejectsSandboxUnavailable(broken.request({ mode: 'probe' }), /is not in a cgroup v2 file system/);
     });
 
     it('when the processes cannot be limited (an unusable cgroup)', async () => {
       const broken = createSandbox({ runtimeDir, bwrapPath, limits: LIMITS, cgroupParent: '/nonexistent/cgroup' });
-      await rejectsUnavailable(
+      await rejectsSandboxUnavailable(
         broken.request({ mode: 'probe' }),
         /cannot create the per-run cgroups under \/nonexistent\/cgroup/,
       );

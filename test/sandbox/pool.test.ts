@@ -11,6 +11,8 @@ import { createSandbox, type SandboxLimits, type SandboxReply } from '../../sand
 import type { Stores } from '../../store';
 import { molecularWeightCode, standardCatalogue } from '../helpers/canned-tools';
 import { provisionedTools } from '../helpers/stack';
+import { rejectsSandboxUnavailable } from '../helpers/assertions';
+import { attacks, toolSource } from '../helpers/sandbox-attacks';
 
 /**
  * The warm path (issue 7, item 3): a pool of bubblewrap sandboxes whose zygote forks a fresh
@@ -25,19 +27,6 @@ const LIMITS: SandboxLimits = {
   cpuSeconds: 10,
   processes: 32,
 };
-
-/** Python source defining `f()` with the given body (written at the left margin here). */
-const python = (body: string, imports = 'import os') =>
-  [
-    imports,
-    '',
-    'def f():',
-    ...body
-      .trim()
-      .split('\n')
-      .map((line) => `    ${line}`),
-    '',
-  ].join('\n');
 
 function replyOf(outcome: SandboxReply<ToolCallReply>): ToolCallReply {
   assert.ok(outcome.ok, outcome.ok ? '' : `the call broke down: ${outcome.problem}`);
@@ -125,7 +114,7 @@ describe('sandbox pool: warm sandboxes, a fresh forked process per call', functi
 
   it("returns the tool's own stdout and stderr, apart from the reply", async () => {
     const outcome = await call(
-      python(`print("to stdout")\nprint("to stderr", file=sys.stderr)\nreturn 1`, 'import sys'),
+      toolSource(`print("to stdout")\nprint("to stderr", file=sys.stderr)\nreturn 1`, 'import sys'),
     );
     assert.equal(outputOf(outcome), 1);
     assert.equal(outcome.exit.stdout, 'to stdout\n');
@@ -135,7 +124,7 @@ describe('sandbox pool: warm sandboxes, a fresh forked process per call', functi
   describe('isolation between calls in the same sandbox', () => {
     it('sees no file, module global, environment variable, SysV IPC object or process of the call before', async () => {
       const { started, retired } = pool.stats();
-      const leave = python(
+      const leave = toolSource(
         `
 import ctypes, random, sys, time
 import rdkit.Chem
@@ -167,7 +156,7 @@ return {"counter": COUNTER, "random": random.random()}`,
       const first = outputOf(await call(leave)) as { counter: number; random: number };
       assert.equal(first.counter, 1);
 
-      const look = python(`
+      const look = toolSource(`
 import ctypes, json, random, sys
 import rdkit.Chem
 import numpy
@@ -209,7 +198,7 @@ return found`);
 
     it('cannot attach to, read, steal from or kill the zygote (PID 1), nor use the kernel keyrings', async () => {
       const { started, retired } = pool.stats();
-      const attempts = python(
+      const attempts = toolSource(
         `
 import ctypes, errno, platform, signal, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -258,7 +247,7 @@ return found`,
     it("cannot change the host's /dev/null (warm or cold), and the next call finds its own intact", async () => {
       const { retired } = pool.stats();
       const hostMode = statSync('/dev/null').mode;
-      const tamper = python(`
+      const tamper = toolSource(`
 os.chmod("/dev/null", 0o644)
 os.utime("/dev/null", (1, 1))
 return oct(os.stat("/dev/null").st_mode & 0o777)`);
@@ -276,7 +265,7 @@ return oct(os.stat("/dev/null").st_mode & 0o777)`);
       } finally {
         if (statSync('/dev/null').mode !== hostMode) chmodSync('/dev/null', hostMode & 0o7777);
       }
-      const look = python(`
+      const look = toolSource(`
 st = os.stat("/dev/null")
 with open("/dev/null", "w") as null:
     null.write("still a sink")
@@ -287,7 +276,7 @@ return [oct(st.st_mode & 0o777), st.st_mtime > 1]`);
 
     it('retires a sandbox whose zygote a call changed (its limits, priority), and the next call runs in a fresh one', async () => {
       const { started, retired } = pool.stats();
-      const change = python(
+      const change = toolSource(
         `
 resource.prlimit(1, resource.RLIMIT_NOFILE, (64, 64))
 os.setpriority(os.PRIO_PROCESS, 1, 19)
@@ -295,7 +284,7 @@ return [resource.prlimit(1, resource.RLIMIT_NOFILE), os.getpriority(os.PRIO_PROC
         'import os, resource',
       );
       assert.deepEqual(outputOf(await call(change)), [[64, 64], 19]);
-      const check = python(
+      const check = toolSource(
         `return [resource.getrlimit(resource.RLIMIT_NOFILE)[0] != 64, os.getpriority(os.PRIO_PROCESS, 0)]`,
         'import os, resource',
       );
@@ -312,18 +301,18 @@ return [resource.prlimit(1, resource.RLIMIT_NOFILE), os.getpriority(os.PRIO_PROC
     });
 
     it('os._exit(3): exited with code 3 without a result', async () => {
-      const outcome = await call(python('os._exit(3)'));
+      const outcome = await call(toolSource('os._exit(3)'));
       assert.match(problemOf(outcome), /^exited with code 3 without a result/);
     });
 
     it('a segmentation fault (ctypes.string_at(0)): killed by SIGSEGV', async () => {
-      const outcome = await call(python('return ctypes.string_at(0)', 'import ctypes'));
+      const outcome = await call(toolSource('return ctypes.string_at(0)', 'import ctypes'));
       assert.match(problemOf(outcome), /^was killed by SIGSEGV without a result/);
     });
 
     it('kill(-1, SIGKILL) and killing its parent reach neither the zygote nor the next call', async () => {
       const { retired } = pool.stats();
-      const source = python(
+      const source = toolSource(
         `
 try:
     os.kill(-1, signal.SIGKILL)
@@ -338,7 +327,7 @@ return os.getppid()`,
     });
 
     it('a fork bomb stops at the process limit, reported as processes', async () => {
-      const outcome = await call(python('while True:\n    os.fork()'));
+      const outcome = await call(toolSource(attacks.forkBomb));
       const reply = replyOf(outcome);
       assert.equal(reply.error?.type, 'BlockingIOError');
       assert.equal(reply.error?.limit, 'processes');
@@ -347,19 +336,16 @@ return os.getppid()`,
     });
 
     it('a fork bomb that ignores the failures stops at the wall time, with processes reported', async () => {
-      const outcome = await call(
-        python('while True:\n    try:\n        os.fork()\n    except OSError:\n        pass'),
-        {
-          wallTimeMs: 2_000,
-        },
-      );
+      const outcome = await call(toolSource(attacks.forkBombIgnoringFailures), {
+        wallTimeMs: 2_000,
+      });
       assert.equal(limitOf(outcome), 'wall_time');
       assert.match(problemOf(outcome), /exceeded the wall-time limit of 2000 ms and was killed/);
       if (outcome.exit.processLimiter !== 'rlimit') assert.ok(outcome.exit.limitsHit.includes('processes'));
     });
 
     it('unbounded allocation: MemoryError under the address-space limit, reported as memory', async () => {
-      const outcome = await call(python('chunks = []\nwhile True:\n    chunks.append(bytearray(10 ** 7))'), {
+      const outcome = await call(toolSource(attacks.unboundedMemory), {
         memoryMb: 256,
       });
       const reply = replyOf(outcome);
@@ -369,53 +355,43 @@ return os.getppid()`,
     });
 
     it('allocation spread over several processes: stopped at the cgroup memory limit', async () => {
-      const outcome = await call(
-        python(`
-children = []
-for _ in range(4):
-    pid = os.fork()
-    if pid == 0:
-        chunks = []
-        while True:
-            chunks.append(bytearray(10 ** 7))
-    children.append(pid)
-return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
-        { memoryMb: 256 },
-      );
+      const outcome = await call(toolSource(attacks.memorySpreadOverProcesses), { memoryMb: 256 });
       const reply = replyOf(outcome);
       assert.ok(outcome.exit.limitsHit.includes('memory'), JSON.stringify(outcome.exit.limitsHit));
       assert.ok((reply.output as number[]).includes(9), `some child was OOM-killed: ${JSON.stringify(reply.output)}`);
     });
 
     it('an infinite loop: stopped at the wall time', async () => {
-      const outcome = await call(python('while True:\n    pass'), { wallTimeMs: 1_000 });
+      const outcome = await call(toolSource(attacks.infiniteLoop), { wallTimeMs: 1_000 });
       assert.equal(limitOf(outcome), 'wall_time');
       assert.match(problemOf(outcome), /^exceeded the wall-time limit of 1000 ms and was killed/);
       assert.ok(outcome.exit.timedOut);
     });
 
     it('a busy loop: stopped at the CPU-time limit (SIGXCPU)', async () => {
-      const outcome = await call(python('while True:\n    pass'), { cpuSeconds: 1 });
+      const outcome = await call(toolSource(attacks.infiniteLoop), { cpuSeconds: 1 });
       assert.equal(limitOf(outcome), 'cpu');
       assert.match(problemOf(outcome), /CPU-time limit of 1 s/);
     });
 
     it('printing 100 MB: stopped at the output cap', async () => {
-      const outcome = await call(python('for _ in range(100):\n    sys.stdout.write("x" * 1_000_000)', 'import sys'));
+      const outcome = await call(
+        toolSource('for _ in range(100):\n    sys.stdout.write("x" * 1_000_000)', 'import sys'),
+      );
       assert.equal(limitOf(outcome), 'output');
       assert.match(problemOf(outcome), /^printed more than 100000 bytes \(the output limit\) and was killed/);
       assert.ok(outcome.exit.stdout.length <= LIMITS.outputBytes);
     });
 
     it('a result larger than the output limit', async () => {
-      const outcome = await call(python('return "x" * 200_000'));
+      const outcome = await call(toolSource('return "x" * 200_000'));
       assert.equal(limitOf(outcome), 'output');
       assert.match(problemOf(outcome), /^returned a result larger than the output limit of 100000 bytes/);
     });
 
     it('a file larger than its /tmp allows, reported as file_size (a call with its own /tmp size)', async () => {
       const reply = replyOf(
-        await call(python('with open("/tmp/big", "wb") as handle:\n    handle.write(b"x" * 10_000_000)'), {
+        await call(toolSource('with open("/tmp/big", "wb") as handle:\n    handle.write(b"x" * 10_000_000)'), {
           tmpBytes: 1_000_000,
         }),
       );
@@ -427,19 +403,22 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(new Error('cancelled by the test')), 300);
-    await assert.rejects(call(python('time.sleep(30)', 'import time'), {}, controller.signal), /cancelled by the test/);
+    await assert.rejects(
+      call(toolSource('time.sleep(30)', 'import time'), {}, controller.signal),
+      /cancelled by the test/,
+    );
     assert.ok(Date.now() - started < 5_000, `stopped after ${Date.now() - started} ms`);
     await assertHealthy();
   });
 
   describe('at capacity', () => {
-    const slow = python('time.sleep(2)\nreturn "slow"', 'import time');
+    const slow = toolSource('time.sleep(2)\nreturn "slow"', 'import time');
 
     it('a call that finds every sandbox busy past the queue timeout gets SERVICE_UNAVAILABLE, retryable', async () => {
       const small = newPool({ size: 1, queueTimeoutMs: 200 });
       const inFlight = call(slow, {}, undefined, small);
       await waitUntil(() => small.stats().busy === 1);
-      await assert.rejects(call(python('return 1'), {}, undefined, small), (error: unknown) => {
+      await assert.rejects(call(toolSource('return 1'), {}, undefined, small), (error: unknown) => {
         assert.ok(error instanceof ServiceError, String(error));
         assert.equal(error.code, 'SERVICE_UNAVAILABLE');
         assert.equal(error.retryable, true);
@@ -455,9 +434,9 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
       const patient = newPool({ size: 1, queueTimeoutMs: 20_000 });
       const first = call(slow, {}, undefined, patient);
       await waitUntil(() => patient.stats().busy === 1);
-      const second = call(python('return "second"'), {}, undefined, patient);
+      const second = call(toolSource('return "second"'), {}, undefined, patient);
       const controller = new AbortController();
-      const third = call(python('return "third"'), {}, controller.signal, patient);
+      const third = call(toolSource('return "third"'), {}, controller.signal, patient);
       await waitUntil(() => patient.stats().queued === 2);
       controller.abort(new Error('the client went away'));
       await assert.rejects(third, /the client went away/);
@@ -468,25 +447,17 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
   });
 
   describe('fails closed: no sandbox, no call', () => {
-    const rejectsUnavailable = (promise: Promise<unknown>, message: RegExp) =>
-      assert.rejects(promise, (error: unknown) => {
-        assert.ok(error instanceof ServiceError, String(error));
-        assert.equal(error.code, SANDBOX_UNAVAILABLE);
-        assert.match(error.message, message);
-        return true;
-      });
-
     it('when bubblewrap is missing', async () => {
       const broken = newPool({ bwrapPath: '/nonexistent/bwrap' });
-      await rejectsUnavailable(broken.warm(), /bubblewrap was not found.*\/nonexistent\/bwrap/);
-      await rejectsUnavailable(call(python('return 1'), {}, undefined, broken), /bubblewrap was not found/);
+      await rejectsSandboxUnavailable(broken.warm(), /bubblewrap was not found.*\/nonexistent\/bwrap/);
+      await rejectsSandboxUnavailable(call(toolSource('return 1'), {}, undefined, broken), /bubblewrap was not found/);
       assert.deepEqual([broken.stats().started, broken.stats().live], [0, 0]);
     });
 
     it('when "bubblewrap" cannot create the sandbox', async () => {
       const broken = newPool({ bwrapPath: '/bin/false' });
-      await rejectsUnavailable(
-        call(python('return 1'), {}, undefined, broken),
+      await rejectsSandboxUnavailable(
+        call(toolSource('return 1'), {}, undefined, broken),
         /bubblewrap could not create the sandbox \(exit code 1/,
       );
       assert.equal(broken.stats().live, 0);
@@ -494,13 +465,13 @@ return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`),
 
     it('when the tool runtime is missing', async () => {
       const broken = newPool({ runtimeDir: '/nonexistent/venv' });
-      await rejectsUnavailable(broken.verify(), /The tool runtime is missing/);
+      await rejectsSandboxUnavailable(broken.verify(), /The tool runtime is missing/);
       assert.equal(broken.stats().started, 0);
     });
 
     it('when the cgroup cannot be used', async () => {
       const broken = newPool({ cgroupParent: '/nonexistent/cgroup' });
-      await rejectsUnavailable(broken.warm(), /cannot create the per-run cgroups under \/nonexistent\/cgroup/);
+      await rejectsSandboxUnavailable(broken.warm(), /cannot create the per-run cgroups under \/nonexistent\/cgroup/);
     });
   });
 
