@@ -1,4 +1,4 @@
-import Ajv2020 from 'ajv/dist/2020';
+import { compileJsonSchema, describeViolations, type SchemaCheck } from '../executor/json-schema';
 import type { ImplementedTool } from '../llm/schemas';
 import { runToolTests, type SandboxRunner, type TestResult } from '../sandbox/protocol';
 import type { Stores } from '../store';
@@ -25,24 +25,35 @@ export interface ValidateToolOutput {
 
 const MAX_PROBLEMS_REPORTED = 10;
 
-function createOutputSchemaCheck(outputSchema: Record<string, unknown>): (value: unknown) => string | null {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  let validate: ReturnType<typeof ajv.compile>;
+/** The tool's schema compiled, or why it cannot be: a schema the model got wrong is repaired like code. */
+function compileOrExplain(schema: Record<string, unknown>, which: 'input' | 'output'): SchemaCheck | string {
   try {
-    const { $schema: _dialect, ...schema } = outputSchema;
-    validate = ajv.compile(schema);
+    return compileJsonSchema(schema);
   } catch (error) {
-    const message = `the output JSON Schema itself is invalid: ${(error as Error).message}`;
-    return () => message;
+    return `the ${which} JSON Schema itself is invalid: ${(error as Error).message}`;
   }
-  return (value) =>
-    validate(value) ? null : `output does not fit the output schema: ${ajv.errorsText(validate.errors)}`;
+}
+
+/**
+ * Every test input must fit the input schema: calls are checked against it before they run, so a
+ * tool whose own tests break it could not be called as tested.
+ */
+function inputSchemaProblems(tool: ImplementedTool): string[] {
+  const fitsInputSchema = compileOrExplain(tool.inputSchema, 'input');
+  if (typeof fitsInputSchema === 'string') return [fitsInputSchema];
+  return tool.testCases.flatMap((testCase, index) => {
+    const violations = fitsInputSchema(testCase.input);
+    if (violations.length === 0) return [];
+    const where = `test ${index + 1} (input ${JSON.stringify(testCase.input)})`;
+    return [`${where}: the input does not fit the input schema: ${describeViolations(violations, ['input'])}`];
+  });
 }
 
 export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): ValidateToolOutput {
-  const fitsOutputSchema = createOutputSchemaCheck(tool.outputSchema);
+  const fitsOutputSchema = compileOrExplain(tool.outputSchema, 'output');
   const crashes: string[] = [];
-  const schemaViolations: string[] = [];
+  const schemaViolations: string[] = inputSchemaProblems(tool);
+  if (typeof fitsOutputSchema === 'string') schemaViolations.push(fitsOutputSchema);
   const mismatches: string[] = [];
   for (const result of results) {
     const testCase = tool.testCases[result.index];
@@ -51,9 +62,12 @@ export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): Vali
       crashes.push(`${where}: raised ${result.error?.type}: ${result.error?.message}`);
     if (result.outcome === 'not_serializable')
       crashes.push(`${where}: returned a value that is not JSON-serialisable: ${String(result.actual)}`);
-    if (result.outcome === 'pass' || result.outcome === 'mismatch') {
-      const violation = fitsOutputSchema(result.actual);
-      if (violation) schemaViolations.push(`${where}: ${violation}`);
+    if ((result.outcome === 'pass' || result.outcome === 'mismatch') && typeof fitsOutputSchema !== 'string') {
+      const violations = fitsOutputSchema(result.actual);
+      if (violations.length) {
+        const described = describeViolations(violations, ['output']);
+        schemaViolations.push(`${where}: the output does not fit the output schema: ${described}`);
+      }
     }
     if (result.outcome === 'mismatch') {
       mismatches.push(

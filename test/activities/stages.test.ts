@@ -115,7 +115,34 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
         { molecular_weight: '46.07' },
       );
       assert.equal(result.verdict, 'schema_violation');
-      assert.match(result.problems[0]!, /does not fit the output schema: data\/molecular_weight must be number/);
+      assert.match(
+        result.problems[0]!,
+        /the output does not fit the output schema: output\.molecular_weight must be number/,
+      );
+    });
+  });
+
+  describe('validateTool holds the tests to the tool’s input schema', () => {
+    it('reports a test whose input breaks the input schema as a schema violation, even when it passes', async () => {
+      const draft = implementation(molecularWeightCode);
+      const inputSchema = { type: 'object', properties: { smiles: { type: 'integer' } }, required: ['smiles'] };
+      const draftRef = await saveDraft({ ...draft, inputSchema });
+      const result = await run(activities.validateTool, { functionName: 'calculate_molecular_weight', draftRef });
+      assert.equal(result.verdict, 'schema_violation');
+      assert.match(
+        result.problems[0]!,
+        /^test 1 \(input .*\): the input does not fit the input schema: input\.smiles must be integer$/,
+      );
+    });
+
+    it('reports an input schema that does not compile', async () => {
+      const draftRef = await saveDraft({
+        ...implementation(molecularWeightCode),
+        inputSchema: { type: 'no-such-type' },
+      });
+      const result = await run(activities.validateTool, { functionName: 'calculate_molecular_weight', draftRef });
+      assert.equal(result.verdict, 'schema_violation');
+      assert.match(result.problems[0]!, /^the input JSON Schema itself is invalid/);
     });
   });
 
