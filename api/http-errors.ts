@@ -138,7 +138,7 @@ export const sendErrorResponse: ErrorRequestHandler = (error, _req, res, next) =
   const httpError = toHttpError(error);
   if (httpError.httpStatus >= 500) {
     // Our own 5xx (e.g. Temporal unreachable) is expected and explained; anything else needs its stack.
-    const detail = error instanceof HttpError ? error.message : error;
+    const detail = error instanceof ServiceError ? `${error.code}: ${error.message}` : error;
     console.error(`[api] request ${res.locals.requestId} failed:`, detail);
   }
   if (httpError.retryAfterMs !== undefined) {

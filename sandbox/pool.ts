@@ -387,10 +387,13 @@ export function createSandboxPool(settings: SandboxPoolSettings) {
       sandbox.state = 'busy';
       return sandbox;
     }
-    if (queueTimeoutMs <= 0) throw atCapacity();
+    // A sandbox still starting (warm() at start-up, a replacement) is on its way, not capacity in use:
+    // the call waits for it however short the queue timeout.
+    const onItsWay = inState('starting').length > waiters.length;
+    if (!onItsWay && queueTimeoutMs <= 0) throw atCapacity();
     return new Promise<WarmSandbox>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal };
-      waiter.timer = setTimeout(() => rejectWaiter(waiter, atCapacity()), queueTimeoutMs);
+      if (!onItsWay) waiter.timer = setTimeout(() => rejectWaiter(waiter, atCapacity()), queueTimeoutMs);
       if (signal) {
         waiter.onAbort = () => rejectWaiter(waiter, signal.reason);
         signal.addEventListener('abort', waiter.onAbort, { once: true });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
+import { toolFileLocation } from '../../activities/register';
 import { DEFAULT_TENANT, type ToolDocument } from '../../store/documents';
 import { loadExample } from './examples';
 import { FINISHED } from './jobs';
@@ -54,7 +55,7 @@ export async function registerHandMadeTool(stack: TestStack, tool: HandMadeTool)
       idempotency_key: `hand-made:${tool.name}:${new ObjectId().toHexString()}`,
     },
     now,
-    (version) => `tools/${version.tenant_id}/${version.name}/v${version.version}/${version.name}.py`,
+    (version) => `tools/${toolFileLocation(version)}`,
   );
   const registered = await stack.stores.tools.markRegistered(draft._id, now);
   assert.equal(registered?.status, 'registered');

@@ -430,6 +430,14 @@ return os.getppid()`,
       assert.equal(small.stats().queued, 0);
     });
 
+    it('a sandbox still starting is waited for, even with no queue at all: start-up is not capacity', async () => {
+      const unqueued = newPool({ size: 1, minWarm: 1, queueTimeoutMs: 0 });
+      const warming = unqueued.warm();
+      await waitUntil(() => unqueued.stats().starting === 1);
+      assert.equal(outputOf(await call(toolSource('return "first"'), {}, undefined, unqueued)), 'first');
+      await warming;
+    });
+
     it('with a longer queue timeout it waits its turn and succeeds; an aborted waiter leaves the queue', async () => {
       const patient = newPool({ size: 1, queueTimeoutMs: 20_000 });
       const first = call(slow, {}, undefined, patient);
