@@ -129,6 +129,8 @@ interface WarmSandbox {
   diagnostics(): string;
   idleTimer?: NodeJS.Timeout;
   retiring?: Promise<void>;
+  /** its call has answered and the zygote is cleaning up: free again in a few milliseconds */
+  settling?: boolean;
 }
 
 interface Waiter {
@@ -387,9 +389,11 @@ export function createSandboxPool(settings: SandboxPoolSettings) {
       sandbox.state = 'busy';
       return sandbox;
     }
-    // A sandbox still starting (warm() at start-up, a replacement) is on its way, not capacity in use:
-    // the call waits for it however short the queue timeout.
-    const onItsWay = inState('starting').length > waiters.length;
+    // A sandbox still starting (warm() at start-up, a replacement) or cleaning up after a call that
+    // has answered is on its way, not capacity in use: the call waits for it however short the
+    // queue timeout (a client calling one call after another is never refused).
+    const comingFree = inState('starting').length + [...sandboxes].filter((sandbox) => sandbox.settling).length;
+    const onItsWay = comingFree > waiters.length;
     if (!onItsWay && queueTimeoutMs <= 0) throw atCapacity();
     return new Promise<WarmSandbox>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal };
@@ -413,7 +417,9 @@ export function createSandboxPool(settings: SandboxPoolSettings) {
 
   /** After the result: the sandbox is busy until the zygote says it is clean again. */
   async function settle(sandbox: WarmSandbox): Promise<void> {
+    sandbox.settling = true;
     const status = await sandbox.next(STATUS_TIMEOUT_MS);
+    sandbox.settling = false;
     if (status?.type === 'status' && status.clean && sandbox.state === 'busy') offer(sandbox);
     else await retire(sandbox);
   }

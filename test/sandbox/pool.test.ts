@@ -438,6 +438,14 @@ return os.getppid()`,
       await warming;
     });
 
+    it('a client calling one call after another is never refused, even with no queue', async () => {
+      const unqueued = newPool({ size: 1, minWarm: 1, queueTimeoutMs: 0 });
+      await unqueued.warm();
+      for (let index = 0; index < 20; index += 1) {
+        assert.equal(outputOf(await call(toolSource(`return ${index}`), {}, undefined, unqueued)), index);
+      }
+    });
+
     it('with a longer queue timeout it waits its turn and succeeds; an aborted waiter leaves the queue', async () => {
       const patient = newPool({ size: 1, queueTimeoutMs: 20_000 });
       const first = call(slow, {}, undefined, patient);
