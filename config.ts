@@ -63,20 +63,53 @@ const environmentSchema = z.object({
     .min(1024)
     .default(2 * 1024 * 1024),
   HEALTH_CHECK_TIMEOUT_MS: positiveMs.default(2_000),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  MAX_RUNNING_JOBS_PER_CLIENT: z.coerce.number().int().min(1).default(10),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(20_000),
   GENERATION_MAX_REPAIR_ROUNDS: z.coerce.number().int().min(0).max(10).default(3),
   TOOL_GENERATION_DEADLINE_MS: positiveMs.default(15 * 60_000),
   SANDBOX_VALIDATION: z
     .enum(['warm', 'cold'], { error: 'must be warm (the sandbox pool) or cold (a new sandbox per run)' })
     .default('warm'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  LOG_PRETTY: z
+    .enum(['1', 'true', '0', 'false', ''], { error: 'must be 1/true (readable lines) or 0/false (JSON lines)' })
+    .optional(),
+  WORKER_METRICS_PORT: port.default(9464),
+  TEMPORAL_METRICS_PORT: port.default(9465),
+  LLM_MAX_CALLS_PER_SECOND: z.coerce.number().positive().default(5),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
 
+/** Every variable the service reads: a deployment that sets another has a typo. */
+export const configVariableNames = Object.keys(environmentSchema.shape) as (keyof Environment)[];
+
 export interface Config {
-  http: { host: string; port: number; bodyLimitBytes: number; healthCheckTimeoutMs: number };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    healthCheckTimeoutMs: number;
+    /** on SIGTERM, how long requests in flight (API) and activities (worker) get to finish */
+    shutdownGraceMs: number;
+  };
   mongo: { url: string; dbName: string };
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  llm: { apiKey?: string; baseUrl?: string; model: string; requestTimeoutMs: number };
+  llm: {
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    requestTimeoutMs: number;
+    /** the LLM task queue's rate limit, shared by every worker polling it */
+    maxCallsPerSecond: number;
+  };
   /** the worker's validation runs (their pool: poolSize, queueTimeoutMs; the rest from `executor`) */
   sandbox: {
     runtimeDir: string;
@@ -101,8 +134,18 @@ export interface Config {
     /** modules each warm sandbox imports once */
     preload: string[];
   };
+  /** per client (API key), shared by every API process through MongoDB */
+  limits: { requestsPerMinute: number; maxRunningJobs: number };
   toolsDir: string;
   generation: { maxRepairRounds: number; toolDeadlineMs: number };
+  /** pretty: readable lines instead of JSON (default: when stdout is a terminal) */
+  logging: { level: Environment['LOG_LEVEL']; pretty: boolean };
+  /** the worker's /metrics; the Temporal SDK's exporter listens on loopback and is merged into it (0: a free port) */
+  metrics: { workerPort: number; temporalPort: number };
+  /** no endpoint: tracing is off, and no OpenTelemetry SDK is set up at all */
+  tracing: { otlpEndpoint?: string };
+  /** the workflow code bundled ahead of time (infra/bundle-workflows.ts), instead of at worker start */
+  workflowBundlePath?: string;
 }
 
 export class ConfigError extends Error {
@@ -123,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.PORT,
       bodyLimitBytes: e.REQUEST_BODY_LIMIT_BYTES,
       healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     mongo: { url: e.MONGODB_URL, dbName: e.MONGODB_DB_NAME },
     temporal: {
@@ -136,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: e.OPENAI_BASE_URL,
       model: e.OPENAI_MODEL,
       requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
+      maxCallsPerSecond: e.LLM_MAX_CALLS_PER_SECOND,
     },
     sandbox: {
       runtimeDir: e.TOOL_RUNTIME_DIR,
@@ -157,8 +202,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outputBytes: e.EXECUTOR_OUTPUT_BYTES,
       preload: e.EXECUTOR_PRELOAD,
     },
+    limits: { requestsPerMinute: e.RATE_LIMIT_PER_MINUTE, maxRunningJobs: e.MAX_RUNNING_JOBS_PER_CLIENT },
     toolsDir: path.resolve(e.TOOLS_DIR),
     generation: { maxRepairRounds: e.GENERATION_MAX_REPAIR_ROUNDS, toolDeadlineMs: e.TOOL_GENERATION_DEADLINE_MS },
+    logging: {
+      level: e.LOG_LEVEL,
+      pretty: e.LOG_PRETTY ? ['1', 'true'].includes(e.LOG_PRETTY) : Boolean(process.stdout.isTTY),
+    },
+    metrics: { workerPort: e.WORKER_METRICS_PORT, temporalPort: e.TEMPORAL_METRICS_PORT },
+    tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
   };
 }
 

@@ -40,6 +40,10 @@ export interface ServiceErrorOptions {
   retryable?: boolean;
   /** the server asked us to wait this long (e.g. Retry-After) before trying again */
   retryAfterMs?: number;
+  /** the job the error is about, named in the error answer */
+  jobId?: string;
+  /** the request is valid but clashes with the current state of what it names (e.g. retrying a running job) */
+  conflict?: boolean;
   cause?: unknown;
 }
 
@@ -48,6 +52,8 @@ export class ServiceError extends Error {
   readonly details?: unknown;
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
+  readonly jobId?: string;
+  readonly conflict: boolean;
 
   constructor(
     readonly code: ErrorCode | typeof SANDBOX_UNAVAILABLE | typeof VALIDATION_FAILED,
@@ -58,5 +64,7 @@ export class ServiceError extends Error {
     this.details = options.details;
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.jobId = options.jobId;
+    this.conflict = options.conflict ?? false;
   }
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ServiceError } from '../errors';
+import { wrapEach, type AnyActivity } from './wrap-each';
 
 /**
  * Turns our ServiceError into the ApplicationFailure Temporal understands: its code becomes the
@@ -17,19 +18,12 @@ export function toApplicationFailure(error: unknown): unknown {
   });
 }
 
-type AnyActivity = (...args: never[]) => Promise<unknown>;
-
 export function classifyingFailures<T extends Record<string, AnyActivity>>(activities: T): T {
-  const wrapped: Record<string, AnyActivity> = {};
-  for (const [name, activity] of Object.entries(activities)) {
-    wrapped[name] = async (...args: never[]) => {
-      try {
-        return await activity(...args);
-      } catch (error) {
-        throw toApplicationFailure(error);
-      }
-    };
-    Object.defineProperty(wrapped[name], 'name', { value: name });
-  }
-  return wrapped as T;
+  return wrapEach(activities, (_name, activity) => async (...args) => {
+    try {
+      return await activity(...args);
+    } catch (error) {
+      throw toApplicationFailure(error);
+    }
+  });
 }

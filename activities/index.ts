@@ -4,6 +4,7 @@ import type { Stores } from '../store';
 import { classifyingFailures } from './failures';
 import { createImplementActivity } from './implement';
 import { createMirrorActivity } from './mirror';
+import { observed, type ActivityMetrics } from './observed';
 import { createPlanActivity } from './plan';
 import { createRegisterActivity } from './register';
 import { createFindReusableToolsActivity } from './reuse';
@@ -19,11 +20,23 @@ export interface ActivityDependencies {
   toolsDir: string;
   /** the Python packages the tool runtime has, which plans may depend on */
   installedPackages: string[];
+  metrics: ActivityMetrics;
 }
+
+/** The `stage` label of each activity's metrics and log lines. */
+const STAGES = {
+  planTool: 'plan',
+  searchDocs: 'search_docs',
+  implementTool: 'implement',
+  validateTool: 'validate',
+  registerTool: 'register',
+  findReusableTools: 'reuse',
+  mirrorJob: 'mirror',
+} as const;
 
 /** The worker builds the clients once and hands them in; activities hold no globals. */
 export function createActivities(deps: ActivityDependencies) {
-  return classifyingFailures({
+  const activities = classifyingFailures({
     planTool: createPlanActivity(deps.llm, deps.installedPackages),
     searchDocs: createSearchDocsActivity(deps.docs, deps.stores),
     implementTool: createImplementActivity(deps.llm, deps.stores),
@@ -32,6 +45,7 @@ export function createActivities(deps: ActivityDependencies) {
     findReusableTools: createFindReusableToolsActivity(deps.stores),
     mirrorJob: createMirrorActivity(deps.stores),
   });
+  return observed(activities, STAGES, deps.metrics);
 }
 
 export type Activities = ReturnType<typeof createActivities>;

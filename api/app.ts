@@ -2,19 +2,24 @@ import type { Connection } from '@temporalio/client';
 import express, { type Express } from 'express';
 import type { Db } from 'mongodb';
 import { assignRequestId, routeNotFound, sendErrorResponse } from './http-errors';
-import type { JobService } from './job-service';
+import type { JobService } from './jobs/job-service';
 import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { jobListHandler } from './routes/job-list';
 import { jobsRouter } from './routes/jobs';
+import { requestLogging } from './logging';
+import type { ApiMetrics } from './metrics';
 import { mcpRouter } from './routes/mcp';
 import { sessionsRouter } from './routes/sessions';
 import { toolCallsRouter } from './routes/tool-calls';
 import { toolsRouter } from './routes/tools';
-import { assignTenant } from './tenant';
+import { authenticate } from './auth';
+import { requestRateLimit } from './rate-limits';
+import type { ApiKeyStore } from '../store/api-keys';
 import type { SessionStore } from '../store/sessions';
 import type { ToolStore } from '../store/tools';
 import type { ToolExecutor } from '../executor/executor';
+import type { Logger } from '../observability/logger';
 
 export interface AppDependencies {
   jobs: JobService;
@@ -32,6 +37,13 @@ export interface AppDependencies {
   executor: ToolExecutor;
   /** the address the API listens on (HOST): /mcp checks the Host header when it is loopback */
   listenHost: string;
+  /** the API keys that name the clients (tenants) requests act for */
+  apiKeys: ApiKeyStore;
+  /** per client, counted in MongoDB (`db`) across API processes */
+  requestsPerMinute: number;
+  logger: Logger;
+  /** this app's own registry: the HTTP series, jobs by status */
+  metrics: ApiMetrics;
 }
 
 /** The HTTP layer only: parse, validate, delegate, answer. Express 5 forwards async errors to the handler. */
@@ -40,7 +52,12 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(assignRequestId);
-  app.use(assignTenant);
+  app.use(requestLogging(deps.logger));
+  app.use(deps.metrics.observeRequests);
+  app.get('/metrics', deps.metrics.serveMetrics);
+  // Before /mcp, which is mounted before the JSON parser: every route but the public ones needs a key.
+  app.use(authenticate(deps.apiKeys));
+  app.use(requestRateLimit(deps.db, deps.requestsPerMinute));
   // Before the JSON parser: the MCP SDK reads and answers the body itself, in JSON-RPC terms.
   app.use(
     '/mcp',

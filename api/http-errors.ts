@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { SANDBOX_UNAVAILABLE, ServiceError, type ErrorCode } from '../errors';
+import type { ErrorResponse } from './contract';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_REQUEST: 400,
@@ -32,12 +33,15 @@ interface HttpParserError {
 }
 
 export class HttpError extends ServiceError {
+  /** only the contract's codes reach a client */
+  declare readonly code: ErrorCode;
+
   constructor(
     code: ErrorCode,
     message: string,
     readonly httpStatus: number = HTTP_STATUS[code],
     details?: unknown,
-    readonly jobId?: string,
+    override readonly jobId?: string,
     retryAfterMs?: number,
   ) {
     super(code, message, { details, retryAfterMs });
@@ -117,7 +121,8 @@ function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof ServiceError && error.code in HTTP_STATUS) {
     const code = error.code as ErrorCode;
-    return new HttpError(code, error.message, HTTP_STATUS[code], error.details, undefined, error.retryAfterMs);
+    const status = error.conflict ? 409 : HTTP_STATUS[code];
+    return new HttpError(code, error.message, status, error.details, error.jobId, error.retryAfterMs);
   }
   if (error instanceof ServiceError && error.code === SANDBOX_UNAVAILABLE) {
     // Fails closed: no tool runs outside the sandbox, and the caller is told why.
@@ -133,13 +138,13 @@ function toHttpError(error: unknown): HttpError {
 }
 
 /** The one place an error becomes an HTTP answer, always in the contract's ErrorResponse shape. */
-export const sendErrorResponse: ErrorRequestHandler = (error, _req, res, next) => {
+export const sendErrorResponse: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) return next(error);
   const httpError = toHttpError(error);
   if (httpError.httpStatus >= 500) {
     // Our own 5xx (e.g. Temporal unreachable) is expected and explained; anything else needs its stack.
-    const detail = error instanceof ServiceError ? `${error.code}: ${error.message}` : error;
-    console.error(`[api] request ${res.locals.requestId} failed:`, detail);
+    const detail = error instanceof ServiceError ? { code: error.code, reason: error.message } : { err: error };
+    req.log.error(detail, 'request failed');
   }
   if (httpError.retryAfterMs !== undefined) {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(httpError.retryAfterMs / 1000))));
@@ -151,5 +156,5 @@ export const sendErrorResponse: ErrorRequestHandler = (error, _req, res, next) =
     timestamp: new Date().toISOString(),
     ...(httpError.jobId ? { jobId: httpError.jobId } : {}),
     requestId: res.locals.requestId,
-  });
+  } satisfies ErrorResponse);
 };

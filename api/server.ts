@@ -6,7 +6,11 @@ export interface RunningServer {
   server: Server;
   port: number;
   url: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections, lets the requests in flight finish (idle keep-alive connections
+   * are closed at once), and after `graceMs` closes whatever is still open (e.g. event streams).
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Listens (port 0 picks a free one, as tests do) and resolves once the socket is bound. */
@@ -21,10 +25,15 @@ export function startServer(app: Express, host: string, port: number): Promise<R
         server,
         port: bound,
         url: `http://${shownHost}:${bound}`,
-        close: () =>
+        close: (graceMs = 0) =>
           new Promise<void>((done, fail) => {
-            server.close((error) => (error ? fail(error) : done()));
-            server.closeAllConnections();
+            const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+            server.close((error) => {
+              clearTimeout(deadline);
+              if (error) fail(error);
+              else done();
+            });
+            server.closeIdleConnections();
           }),
       });
     });

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { version } from '../package.json';
 import { CliError, DEFAULT_API_URL, ToolsmithApi } from './api-client';
 import { cancelCommand } from './commands/cancel';
+import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './commands/keys';
 import { mcpCommand } from './commands/mcp';
 import { replayCommand } from './commands/replay';
 import { retryCommand } from './commands/retry';
@@ -94,6 +95,28 @@ export function buildProgram(): Command {
         'TOOLSMITH_API_KEY, when set, is sent as the bearer key',
     )
     .action(() => run(() => mcpCommand(api())));
+
+  const keys = program
+    .command('keys')
+    .description(
+      "manage the API's keys, directly in its MongoDB (MONGODB_URL, by default the one of npm start; MONGODB_DB_NAME)",
+    );
+  keys
+    .command('create')
+    .description('create a key for a client (its jobs, sessions and tools are its own); the key is shown only once')
+    .requiredOption('--client <id>', 'the client the key acts for')
+    .option('--json', 'print {"keyId", "clientId", "key"} on one line')
+    .action((options: { client: string; json?: boolean }) => run(() => createKeyCommand(options)));
+  keys
+    .command('list')
+    .description('list the keys (ids, clients, when created and revoked; never the keys themselves)')
+    .option('--json', 'print them as JSON')
+    .action((options: { json?: boolean }) => run(() => listKeysCommand(options)));
+  keys
+    .command('revoke')
+    .description('revoke a key: the API refuses it from then on')
+    .argument('<keyId>')
+    .action((keyId: string) => run(() => revokeKeyCommand(keyId)));
 
   return program;
 }

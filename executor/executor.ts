@@ -3,20 +3,12 @@ import { invalidFields } from '../api/http-errors';
 import { ServiceError } from '../errors';
 import { callTool } from '../sandbox/protocol';
 import type { Sandbox } from '../sandbox/runner';
+import type { ToolExecutionView } from '../api/contract';
 import type { ToolDocument } from '../store/documents';
 import { compileJsonSchema, describeViolations, fieldName, type SchemaCheck } from './json-schema';
 
-export interface ToolExecution {
-  success: boolean;
-  output: unknown;
-  /** "<ExceptionType>: <message>", the sandbox limit the tool hit, or what its output got wrong */
-  error: string | null;
-  toolId: string;
-  name: string;
-  version: number;
-  /** wall time of the call as the executor saw it: sandbox start-up, the tool, the checks */
-  executionTimeMs: number;
-}
+/** executionTimeMs: wall time of the call as the executor saw it (sandbox start-up, the tool, the checks) */
+export type ToolExecution = ToolExecutionView;
 
 export interface ExecuteOptions {
   signal?: AbortSignal;

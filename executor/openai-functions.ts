@@ -1,20 +1,9 @@
+import type { ChatCompletionsFunction, OpenAiFunction } from '../api/contract';
 import type { ToolDocument } from '../store/documents';
 import { asObjectSchema } from './json-schema';
 
-/** A tool as an OpenAI function tool, in the Responses API's shape. */
-export interface OpenAiFunction {
-  type: 'function';
-  name: string;
-  description: string;
-  parameters: Record<string, unknown>;
-  strict: boolean;
-}
-
-/** The same in the Chat Completions API's shape. */
-export interface ChatCompletionsFunction {
-  type: 'function';
-  function: Omit<OpenAiFunction, 'type'>;
-}
+/** A tool as an OpenAI function tool: the Responses API's shape, or the Chat Completions API's. */
+export type { ChatCompletionsFunction, OpenAiFunction };
 
 export const functionFormats = ['responses', 'chat'] as const;
 export type FunctionFormat = (typeof functionFormats)[number];

@@ -6,11 +6,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-export async function writeFileAtomically(filePath: string, content: string): Promise<void> {
+/** `mode`: the file's permissions from its first byte (e.g. 0o600 for a secret), not set after the fact. */
+export async function writeFileAtomically(filePath: string, content: string, mode?: number): Promise<void> {
   await fs.mkdir(path.dirname(filePath), { recursive: true });
   const staged = `${filePath}.${process.pid}.tmp`;
   try {
-    await fs.writeFile(staged, content);
+    await fs.writeFile(staged, content, mode === undefined ? undefined : { mode });
     await fs.rename(staged, filePath);
   } finally {
     await fs.rm(staged, { force: true });

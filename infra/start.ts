@@ -5,10 +5,13 @@
  * at them. All state lives in the data dir, so a restart carries on where it stopped.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../config';
 import { requirePortFree, spawnService, waitForPort } from './child-process';
 import { projectRoot } from './cache';
 import { startFerretDb } from './ferretdb';
 import { provision, provisionNeedsFromEnv, type ProvisionedTools } from './provision';
+import { DEV_CLIENT_ID, ensureDevApiKey, type DevApiKey } from './dev-api-key';
 import { describeFailure, SetupError } from './setup-error';
 import { readStartConfig, type StartConfig } from './start-config';
 import { Supervisor } from './supervisor';
@@ -97,8 +100,9 @@ function spawnAppProcess(name: string, command: string[], env: NodeJS.ProcessEnv
   supervisor.add(spawnService({ name, command: program, args, env, cwd: projectRoot(), ownProcessGroup: true }));
 }
 
-function printBanner(config: StartConfig, temporalAddress: string): void {
+function printBanner(config: StartConfig, temporalAddress: string, devKey: DevApiKey, devKeyFile: string): void {
   const api = `http://${displayHost(config.api.bindHost)}:${config.api.port}`;
+  const keyFile = path.relative(process.cwd(), devKeyFile) || devKeyFile;
   const temporal = config.externalTemporalAddress
     ? `external Temporal at ${temporalAddress}`
     : `Temporal Web UI:  http://localhost:${config.embeddedTemporal.uiPort}`;
@@ -110,6 +114,9 @@ function printBanner(config: StartConfig, temporalAddress: string): void {
       `  API docs:         ${api}/docs`,
       `  ${temporal}`,
       `  data:             ${config.dataDir}`,
+      `  API key:          ${devKey.key}`,
+      `                    (client "${DEV_CLIENT_ID}", ${devKey.created ? 'new, saved to' : 'kept in'} ${keyFile})`,
+      `  try:              curl -H "Authorization: Bearer $(cat ${keyFile})" ${api}/api/v1/jobs`,
       'Stop with Ctrl-C.',
       '',
     ].join('\n'),
@@ -122,6 +129,12 @@ async function startStack(supervisor: Supervisor): Promise<void> {
   const tools = await provision(provisionNeedsFromEnv(), (line) => console.log(`[provision] ${line}`));
   await fs.mkdir(config.toolsDir, { recursive: true });
   const { temporalAddress, mongoUrl } = await startBackingServices(config, tools, supervisor);
+  const devKeyFile = path.join(config.dataDir, 'dev-api-key');
+  const devKey = await ensureDevApiKey(
+    mongoUrl,
+    loadConfig({ ...process.env, MONGODB_URL: mongoUrl }).mongo.dbName,
+    devKeyFile,
+  );
 
   const appEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -141,7 +154,7 @@ async function startStack(supervisor: Supervisor): Promise<void> {
   spawnAppProcess('api', config.api.command, appEnv, supervisor);
   // If the API dies instead, the supervisor notices and ends the program before this times out.
   await waitForPort(reachableHost(config.api.bindHost), config.api.port, API_READY_TIMEOUT_MS);
-  printBanner(config, temporalAddress);
+  printBanner(config, temporalAddress, devKey, devKeyFile);
 }
 
 function main(): void {

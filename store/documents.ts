@@ -1,16 +1,12 @@
 import type { ObjectId } from 'mongodb';
+import type { JobStatus, SessionStatus, ToolRequirement, ToolStage, ToolStatus } from '../api/contract';
 
 /** MongoDB document shapes (snake_case, as the contract's collections section describes). */
 
-export interface ToolRequirementDocument {
-  description: string;
-  input: string;
-  output: string;
-}
+/** the same three fields in MongoDB as over HTTP */
+export type ToolRequirementDocument = ToolRequirement;
 
-export type SessionStatus =
-  'pending' | 'planning' | 'searching' | 'implementing' | 'executing' | 'completed' | 'failed' | 'cancelled';
-export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type { JobStatus, SessionStatus, ToolStatus };
 
 export interface ProgressDocument {
   total: number;
@@ -22,7 +18,7 @@ export interface ProgressDocument {
 
 export interface ToolProgressDocument {
   requirement_index: number;
-  stage: string;
+  stage: ToolStage;
   name: string | null;
   attempts: number;
   tool_id: string | null;
@@ -63,8 +59,6 @@ export interface SessionDocument {
   created_at: Date;
   updated_at: Date;
 }
-
-export type ToolStatus = 'draft' | 'registered' | 'deprecated' | 'failed';
 
 export interface TestCaseDocument {
   input: Record<string, unknown>;

@@ -1,6 +1,9 @@
 import type { Db } from 'mongodb';
 import { createAgentSessionStore } from './agent-sessions';
+import { createApiKeyStore } from './api-keys';
 import { createArtifactStore } from './artifacts';
+import { createJobSubmissionStore } from './job-submissions';
+import { createRunningJobStore } from './running-jobs';
 import { createSessionStore } from './sessions';
 import { createToolStore } from './tools';
 
@@ -10,6 +13,9 @@ export function createStores(db: Db) {
     tools: createToolStore(db),
     agentSessions: createAgentSessionStore(db),
     artifacts: createArtifactStore(db),
+    apiKeys: createApiKeyStore(db),
+    jobSubmissions: createJobSubmissionStore(db),
+    runningJobs: createRunningJobStore(db),
   };
 }
 

@@ -1,5 +1,8 @@
 import { Db, MongoClient } from 'mongodb';
+import { ensureApiKeyIndexes } from './api-keys';
 import { DEFAULT_TENANT, type ToolDocument } from './documents';
+import { ensureJobSubmissionIndexes } from './job-submissions';
+import { ensureRunningJobIndexes } from './running-jobs';
 
 export interface MongoHandle {
   client: MongoClient;
@@ -20,17 +23,12 @@ export function createMongo(url: string, dbName: string, serverSelectionTimeoutM
 export async function ensureIndexes(db: Db): Promise<void> {
   await Promise.all([
     db.collection('sessions').createIndex({ job_id: 1 }, { unique: true, name: 'job_id_unique' }),
-    // The listings sort newest first with `_id` as the tie-breaker: each index is the listing's filter
-    // followed by both sort keys, so the filter, the sort and the cursor all come from the index.
-    db.collection('sessions').createIndex({ created_at: -1, _id: -1 }, { name: 'newest_first' }),
-    db.collection('sessions').createIndex({ user_id: 1, created_at: -1, _id: -1 }, { name: 'user_newest_first_v2' }),
-    db.collection('sessions').createIndex({ status: 1, created_at: -1, _id: -1 }, { name: 'status_newest_first_v2' }),
-    db
-      .collection('sessions')
-      .createIndex({ job_status: 1, created_at: -1, _id: -1 }, { name: 'job_status_newest_first' }),
-    db
-      .collection('sessions')
-      .createIndex({ user_id: 1, job_status: 1, created_at: -1, _id: -1 }, { name: 'user_job_status_newest_first' }),
+    // The listings are a tenant's, newest first with `_id` as the tie-breaker: each index is the
+    // tenant, the listing's filter, then both sort keys, so filter, sort and cursor come from the index.
+    ...tenantListingIndexes(db, 'sessions', [[], ['user_id'], ['status'], ['job_status'], ['user_id', 'job_status']]),
+    ensureApiKeyIndexes(db),
+    ensureJobSubmissionIndexes(db),
+    ensureRunningJobIndexes(db),
     db.collection('tools').createIndex({ idempotency_key: 1 }, { unique: true, name: 'idempotency_key_unique' }),
     db.collection('tools').createIndex({ session_id: 1 }, { name: 'session' }),
     db.collection('tools').createIndex({ job_id: 1, status: 1 }, { name: 'job_status' }),
@@ -42,18 +40,23 @@ export async function ensureIndexes(db: Db): Promise<void> {
     db
       .collection('tools')
       .createIndex({ tenant_id: 1, requirement_key: 1, status: 1 }, { name: 'tenant_requirement_status' }),
-    ...[[], ['name'], ['status'], ['session_id'], ['job_id']].map((fields) =>
-      db
-        .collection('tools')
-        .createIndex(
-          { tenant_id: 1, ...Object.fromEntries(fields.map((field) => [field, 1])), created_at: -1, _id: -1 },
-          { name: ['tenant', ...fields, 'newest_first'].join('_') },
-        ),
-    ),
+    ...tenantListingIndexes(db, 'tools', [[], ['name'], ['status'], ['session_id'], ['job_id']]),
     db.collection('agent_sessions').createIndex({ job_id: 1, created_at: 1 }, { name: 'job_calls' }),
     db.collection('artifacts').createIndex({ key: 1 }, { unique: true, name: 'key_unique' }),
     db.collection('artifacts').createIndex({ job_id: 1 }, { name: 'job' }),
   ]);
+}
+
+/** One index per listing of a tenant's documents: each listing's filter fields, then the sort keys. */
+function tenantListingIndexes(db: Db, collection: string, listings: string[][]): Promise<string>[] {
+  return listings.map((fields) =>
+    db
+      .collection(collection)
+      .createIndex(
+        { tenant_id: 1, ...Object.fromEntries(fields.map((field) => [field, 1])), created_at: -1, _id: -1 },
+        { name: ['tenant', ...fields, 'newest_first'].join('_') },
+      ),
+  );
 }
 
 /**

@@ -1,13 +1,14 @@
 import { Db, ObjectId, type Filter } from 'mongodb';
-import type {
-  JobStatus,
-  ProgressDocument,
-  SessionDocument,
-  SessionStatus,
-  ToolDocument,
-  ToolFailureDocument,
-  ToolProgressDocument,
-  ToolRequirementDocument,
+import {
+  DEFAULT_TENANT,
+  type JobStatus,
+  type ProgressDocument,
+  type SessionDocument,
+  type SessionStatus,
+  type ToolDocument,
+  type ToolFailureDocument,
+  type ToolProgressDocument,
+  type ToolRequirementDocument,
 } from './documents';
 import { isDuplicateKeyError } from './mongo';
 import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
@@ -54,13 +55,24 @@ const JOB_LISTING_PROJECTION = {
   updated_at: 1,
 } as const;
 
+/**
+ * A tenant's sessions. Sessions mirrored before tenants existed have no tenant_id and are the
+ * default tenant's (`null` matches a missing field), read as they are rather than migrated: the
+ * mirror is each session's one writer.
+ */
+export function ownedBy(tenant: string): Filter<SessionDocument> {
+  // Not an $or: listings add one of their own (the page window), which would replace it.
+  if (tenant !== DEFAULT_TENANT) return { tenant_id: tenant };
+  return { tenant_id: { $in: [DEFAULT_TENANT, null] } } as Filter<SessionDocument>;
+}
+
 export function createSessionStore(db: Db) {
   const sessions = db.collection<SessionDocument>('sessions');
   const tools = db.collection<ToolDocument>('tools');
 
-  function newestFirst(filter: Filter<SessionDocument>, page: PageWindow): Promise<SessionDocument[]> {
+  function newestFirst(tenant: string, filter: Filter<SessionDocument>, page: PageWindow): Promise<SessionDocument[]> {
     return sessions
-      .find({ ...filter, ...olderThan<SessionDocument>(page.after) })
+      .find({ ...ownedBy(tenant), ...filter, ...olderThan<SessionDocument>(page.after) })
       .sort(NEWEST_FIRST)
       .limit(page.limit)
       .toArray();
@@ -114,27 +126,29 @@ export function createSessionStore(db: Db) {
       }
     },
 
-    findByJobId(jobId: string): Promise<SessionDocument | null> {
-      return sessions.findOne({ job_id: jobId });
+    /** The tenant's session of a job; another tenant's is not found, as if it did not exist. */
+    findByJobId(tenant: string, jobId: string): Promise<SessionDocument | null> {
+      return sessions.findOne({ job_id: jobId, ...ownedBy(tenant) });
     },
 
-    findById(sessionId: ObjectId): Promise<SessionDocument | null> {
-      return sessions.findOne({ _id: sessionId });
+    findById(tenant: string, sessionId: ObjectId): Promise<SessionDocument | null> {
+      return sessions.findOne({ _id: sessionId, ...ownedBy(tenant) });
     },
 
     /** Newest first; `after` is the last session of the previous page. */
-    listByStatus(status: SessionStatus, page: PageWindow): Promise<SessionDocument[]> {
-      return newestFirst({ status }, page);
+    listByStatus(tenant: string, status: SessionStatus, page: PageWindow): Promise<SessionDocument[]> {
+      return newestFirst(tenant, { status }, page);
     },
 
-    /** A user's (the job's `metadata.clientId`) sessions, newest first. */
-    listByUser(userId: string, page: PageWindow): Promise<SessionDocument[]> {
-      return newestFirst({ user_id: userId }, page);
+    /** A user's (the job's `metadata.clientId`, a label within the tenant) sessions, newest first. */
+    listByUser(tenant: string, userId: string, page: PageWindow): Promise<SessionDocument[]> {
+      return newestFirst(tenant, { user_id: userId }, page);
     },
 
-    /** The jobs behind the sessions, newest first, with only the fields a job list shows. */
-    listJobs(filter: JobFilter, page: PageWindow): Promise<JobListing[]> {
+    /** The tenant's jobs behind its sessions, newest first, with only the fields a job list shows. */
+    listJobs(tenant: string, filter: JobFilter, page: PageWindow): Promise<JobListing[]> {
       const query: Filter<SessionDocument> = {
+        ...ownedBy(tenant),
         ...(filter.userId === undefined ? {} : { user_id: filter.userId }),
         ...(filter.jobStatus === undefined ? {} : { job_status: filter.jobStatus }),
         ...olderThan<SessionDocument>(page.after),

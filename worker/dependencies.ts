@@ -9,11 +9,14 @@ import type { SandboxRunner } from '../sandbox/protocol';
 import { createSandbox } from '../sandbox/runner';
 import { runtimePackageNames } from '../sandbox/runtime-packages';
 import { createMongo, createStores, ensureIndexes, type MongoHandle } from '../store';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 
 export interface WorkerDependencies {
   activities: ActivityDependencies;
   mongo: MongoHandle;
   docsIndex: DocsIndex;
+  /** the registry behind the worker's /metrics, which the activities, model calls and sandbox runs count into */
+  metrics: WorkerMetrics;
   /** the validation's sandboxes (the activities' `sandbox`), with the SANDBOX_* limits */
   sandboxes: SandboxRunner & Pick<SandboxPool, 'verify' | 'close'>;
   /** stops the sandboxes and closes the Mongo client */
@@ -32,8 +35,10 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   const mongo = createMongo(config.mongo.url, config.mongo.dbName);
   await ensureIndexes(mongo.db);
   const stores = createStores(mongo.db);
-  const llm = createLlmGateway(config.llm, (call) =>
-    stores.agentSessions.record({
+  const metrics = createWorkerMetrics();
+  const llm = createLlmGateway(config.llm, (call) => {
+    metrics.countTokens(call);
+    return stores.agentSessions.record({
       job_id: call.jobId,
       requirement_index: call.requirementIndex,
       step: call.step,
@@ -44,9 +49,9 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       usage: call.usage,
       latency_ms: call.latencyMs,
       created_at: new Date(),
-    }),
-  );
-  const sandboxes = validationSandboxes(config);
+    });
+  });
+  const sandboxes = metrics.countingRuns(validationSandboxes(config));
   const installedPackages = runtimePackageNames();
   const docsIndex = createDocsIndex({
     pythonPath: path.join(config.sandbox.runtimeDir, 'bin', 'python'),
@@ -56,6 +61,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   return {
     mongo,
     docsIndex,
+    metrics,
     sandboxes,
     async close() {
       await sandboxes.close();
@@ -71,6 +77,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       },
       toolsDir: config.toolsDir,
       installedPackages,
+      metrics: metrics.activities,
     },
   };
 }

@@ -62,3 +62,13 @@ export const mirrorActivityOptions: ActivityOptions = {
   startToCloseTimeout: STORAGE_WRITE_TIMEOUT,
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
+
+/**
+ * The LLM and sandbox activities each have a task queue of their own beside the workflow's, so
+ * each scales by its own bottleneck and the LLM queue's rate limit holds for the whole fleet.
+ */
+export type ActivityQueueKind = 'llm' | 'sandbox';
+
+export function activityTaskQueue(workflowTaskQueue: string, kind: ActivityQueueKind): string {
+  return `${workflowTaskQueue}-${kind}`;
+}

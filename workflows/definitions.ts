@@ -1,12 +1,15 @@
 import { defineQuery } from '@temporalio/workflow';
+import type {
+  JobProgress as JobProgressAnswer,
+  JobStageEvent,
+  ToolRequirement,
+  ToolStage,
+  WorkflowJobStatus,
+} from '../api/contract';
 
 /** The job's messages and data shapes, beside the workflow that answers them. */
 
-export interface ToolRequirement {
-  description: string;
-  input: string;
-  output: string;
-}
+export type { ToolRequirement, ToolStage, WorkflowJobStatus };
 
 export interface JobInput {
   jobId: string;
@@ -38,17 +41,6 @@ export interface GenerationSettings {
   toolDeadlineMs: number;
 }
 
-export type ToolStage =
-  | 'pending'
-  | 'planning'
-  | 'searching'
-  | 'implementing'
-  | 'executing'
-  | 'registering'
-  | 'completed'
-  | 'failed'
-  | 'cancelled';
-
 export interface ToolProgress {
   requirementIndex: number;
   stage: ToolStage;
@@ -61,15 +53,8 @@ export interface ToolProgress {
   reused?: boolean;
 }
 
-export type WorkflowJobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
-
-export interface JobProgress {
-  total: number;
-  completed: number;
-  failed: number;
-  inProgress: number;
-  currentTool: string | null;
-}
+/** the workflow always knows its current tool, or that there is none */
+export type JobProgress = Required<JobProgressAnswer>;
 
 export interface JobProgressView {
   status: WorkflowJobStatus;
@@ -97,13 +82,7 @@ export interface JobResult {
 }
 
 /** One tool's stage change; `seq` orders them within a run, for Server-Sent Events and their resumption. */
-export interface JobEvent {
-  seq: number;
-  requirementIndex: number;
-  toolName: string | null;
-  stage: ToolStage;
-  attempts: number;
-}
+export type JobEvent = Omit<JobStageEvent, 'jobId'>;
 
 export interface JobEventsView {
   runNumber: number;

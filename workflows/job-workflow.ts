@@ -17,11 +17,13 @@ import type { ValidateToolOutput } from '../activities/validate';
 import type { ToolPlan } from '../llm/schemas';
 import type { SessionStatus } from '../store/documents';
 import {
+  activityTaskQueue,
   docsActivityOptions,
   llmActivityOptions,
   mirrorActivityOptions,
   sandboxActivityOptions,
   storageActivityOptions,
+  type ActivityQueueKind,
 } from './activity-options';
 import {
   eventsQuery,
@@ -52,6 +54,12 @@ const ACTIVE_STAGES: ToolStage[] = ['planning', 'searching', 'implementing', 'ex
 const REVISIONS_PER_RUN = 1_000_000;
 /** Runs started before tool reuse existed replay without its lookup. */
 export const REUSE_PATCH = 'reuse-registered-tools';
+/** Runs started before the LLM and sandbox activities had their own task queues keep them on the workflow's. */
+export const SEPARATE_TASK_QUEUES_PATCH = 'separate-task-queues';
+
+function queueOf(kind: ActivityQueueKind): { taskQueue?: string } {
+  return patched(SEPARATE_TASK_QUEUES_PATCH) ? { taskQueue: activityTaskQueue(workflowInfo().taskQueue, kind) } : {};
+}
 
 class ToolGenerationFailed extends Error {
   constructor(
@@ -239,7 +247,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
 
     advance(index, 'planning');
     const planned = await llm.planTool.executeWithOptions(
-      { ...llmActivityOptions, summary: `plan requirement ${index + 1}` },
+      { ...llmActivityOptions, ...queueOf('llm'), summary: `plan requirement ${index + 1}` },
       [{ jobId, requirementIndex: index, requirement }],
     );
     totalTokens += planned.tokens;
@@ -262,7 +270,7 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
           ? { previousDraftRef: work.lastDraftRef, verdict: validation.verdict, problems: validation.problems }
           : null;
       const implemented = await llm.implementTool.executeWithOptions(
-        { ...llmActivityOptions, summary: `implement ${plan.functionName}, attempt ${attempt}` },
+        { ...llmActivityOptions, ...queueOf('llm'), summary: `implement ${plan.functionName}, attempt ${attempt}` },
         [{ jobId, workKey, requirementIndex: index, attempt, requirement, plan, docsRef, repair }],
       );
       totalTokens += implemented.tokens;
@@ -270,7 +278,11 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
 
       advance(index, 'executing');
       validation = await sandbox.validateTool.executeWithOptions(
-        { ...sandboxActivityOptions, summary: `validate ${plan.functionName}, attempt ${attempt}` },
+        {
+          ...sandboxActivityOptions,
+          ...queueOf('sandbox'),
+          summary: `validate ${plan.functionName}, attempt ${attempt}`,
+        },
         [{ functionName: plan.functionName, draftRef: implemented.draftRef }],
       );
       if (validation.verdict === 'passed') break;

@@ -1,5 +1,7 @@
-import express, { Router } from 'express';
+import path from 'node:path';
+import { Router } from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { docsAssetParamsSchema } from '../contract';
 import { openApiDocument } from '../openapi';
 
 const DOCS_PAGE = `<!doctype html>
@@ -20,6 +22,11 @@ export function docsRouter(): Router {
   router.get('/docs', (_req, res) => {
     res.type('html').send(DOCS_PAGE);
   });
-  router.use('/docs/assets', express.static(getAbsoluteFSPath(), { index: false }));
+  // Only the page's own two files: the rest of the swagger-ui package is not ours to serve.
+  router.get('/docs/assets/:asset', (req, res, next) => {
+    const asset = docsAssetParamsSchema.safeParse(req.params);
+    if (!asset.success) return next();
+    res.sendFile(path.join(getAbsoluteFSPath(), asset.data.asset), { maxAge: '1h' });
+  });
   return router;
 }

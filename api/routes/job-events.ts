@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { JobEvent } from '../../workflows/definitions';
-import type { JobService } from '../job-service';
+import type { JobEndEvent, JobStageEvent } from '../contract';
+import type { JobService } from '../jobs/job-service';
 
 export const EVENT_POLL_INTERVAL_MS = 400;
 /** a comment line now and then keeps proxies from closing a quiet stream */
@@ -23,9 +24,15 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * final `job` event; then the stream closes. The events come from the workflow itself (a query),
  * so their ids are stable and `Last-Event-ID` resumes exactly after the last one received.
  */
-export async function streamJobEvents(jobs: JobService, jobId: string, req: Request, res: Response): Promise<void> {
+export async function streamJobEvents(
+  jobs: JobService,
+  tenant: string,
+  jobId: string,
+  req: Request,
+  res: Response,
+): Promise<void> {
   // Validates the job before the stream starts, so an unknown job is a plain 404 ErrorResponse.
-  let { view, ended } = await jobs.eventsSince(jobId, 0);
+  let { view, ended } = await jobs.eventsSince(tenant, jobId, 0);
   const resume = resumePoint(req.get('last-event-id'));
   let sentSeq = resume && view && resume.runNumber === view.runNumber ? resume.seq : 0;
 
@@ -38,18 +45,18 @@ export async function streamJobEvents(jobs: JobService, jobId: string, req: Requ
   while (!clientGone) {
     const fresh: JobEvent[] = view ? view.events.filter((event) => event.seq > sentSeq) : [];
     for (const event of fresh) {
-      send(res, `${view!.runNumber}-${event.seq}`, 'stage', { jobId, ...event });
+      send(res, `${view!.runNumber}-${event.seq}`, 'stage', { jobId, ...event } satisfies JobStageEvent);
       sentSeq = event.seq;
       lastWrite = Date.now();
     }
     if (ended) {
-      const { job } = await jobs.getJob(jobId);
+      const { job } = await jobs.getJob(tenant, jobId);
       send(res, `${view?.runNumber ?? 0}-final`, 'job', {
         jobId,
         status: job.status,
         progress: job.progress,
         ...(job.error ? { error: job.error } : {}),
-      });
+      } satisfies JobEndEvent);
       break;
     }
     if (Date.now() - lastWrite > KEEP_ALIVE_INTERVAL_MS) {
@@ -57,7 +64,7 @@ export async function streamJobEvents(jobs: JobService, jobId: string, req: Requ
       lastWrite = Date.now();
     }
     await pause(EVENT_POLL_INTERVAL_MS);
-    ({ view, ended } = await jobs.eventsSince(jobId, sentSeq));
+    ({ view, ended } = await jobs.eventsSince(tenant, jobId, sentSeq));
   }
   res.end();
 }

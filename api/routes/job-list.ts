@@ -1,27 +1,11 @@
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
 import type { JobListing, SessionStore } from '../../store/sessions';
-import { MAX_METADATA_CHARS, type JobStatus } from '../contract';
+import { jobListQuerySchema, type JobList, type JobListItem } from '../contract';
 import { invalidRequest } from '../http-errors';
+import { tenantOf } from '../tenant';
 import { temporalUiLink } from '../temporal-links';
-import { paginate, toProgressView } from './sessions';
-
-export const jobStatuses = [
-  'pending',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-] as const satisfies readonly JobStatus[];
-
-const jobFilterSchema = z.object({
-  status: z.enum(jobStatuses, { error: `must be one of: ${jobStatuses.join(', ')}` }).optional(),
-  clientId: z
-    .string({ error: 'must be a single client id' })
-    .min(1, 'must not be empty')
-    .max(MAX_METADATA_CHARS, `must be at most ${MAX_METADATA_CHARS} characters`)
-    .optional(),
-});
+import { toProgressView } from '../jobs/job-views';
+import { paginate } from './sessions';
 
 export interface JobListSettings {
   /** the Temporal Web UI's base URL, without a trailing slash */
@@ -30,12 +14,12 @@ export interface JobListSettings {
 }
 
 /**
- * `GET /api/v1/jobs`: the jobs newest first, optionally only one status and/or one client, paginated
+ * `GET /api/v1/jobs`: the client's jobs newest first, optionally only one status and/or one client, paginated
  * like the session listings. Answered from the MongoDB mirror, so a job appears once its workflow
  * has mirrored its first state (within moments of its creation).
  */
 export function jobListHandler(sessions: SessionStore, settings: JobListSettings): RequestHandler {
-  const toJobListItem = (job: JobListing) => ({
+  const toJobListItem = (job: JobListing): JobListItem => ({
     jobId: job.job_id,
     status: job.job_status,
     clientId: job.user_id ?? null,
@@ -50,12 +34,12 @@ export function jobListHandler(sessions: SessionStore, settings: JobListSettings
   });
 
   return async (req, res) => {
-    const filter = jobFilterSchema.safeParse(req.query);
+    const filter = jobListQuerySchema.safeParse(req.query);
     if (!filter.success) throw invalidRequest(filter.error);
     const { status, clientId } = filter.data;
     const page = await paginate(req.query, (window) =>
-      sessions.listJobs({ jobStatus: status, userId: clientId }, window),
+      sessions.listJobs(tenantOf(res), { jobStatus: status, userId: clientId }, window),
     );
-    res.json({ jobs: page.items.map(toJobListItem), nextCursor: page.nextCursor });
+    res.json({ jobs: page.items.map(toJobListItem), nextCursor: page.nextCursor } satisfies JobList);
   };
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { jobIdSchema, toolGenerationRequestSchema } from '../contract';
-import { invalidRequest } from '../http-errors';
-import type { JobService } from '../job-service';
+import { idempotencyKeyHeaderSchema, jobIdSchema, toolGenerationRequestSchema } from '../contract';
+import { invalidRequest, parseRequest } from '../http-errors';
+import type { JobService } from '../jobs/job-service';
 import { tenantOf } from '../tenant';
 import { streamJobEvents } from './job-events';
 
@@ -16,29 +16,36 @@ function parseJobId(raw: string): string {
 export function jobsRouter(jobs: JobService): Router {
   const router = Router();
 
+  /** 201 for a new job; 200 for the job an earlier request made under the same Idempotency-Key. */
   router.post('/', async (req, res) => {
-    const parsed = toolGenerationRequestSchema.safeParse(req.body);
-    if (!parsed.success) throw invalidRequest(parsed.error);
-    const job = await jobs.startJob(tenantOf(res), parsed.data);
-    res.status(201).location(`${req.baseUrl}/${job.jobId}`).json(job);
+    const { 'Idempotency-Key': idempotencyKey } = parseRequest(idempotencyKeyHeaderSchema, {
+      'Idempotency-Key': req.get('idempotency-key'),
+    });
+    const request = parseRequest(toolGenerationRequestSchema, req.body);
+    const { job, created, fromMirror } = await jobs.submitJob(tenantOf(res), request, idempotencyKey);
+    if (fromMirror) res.setHeader(MIRRORED_DATA_HEADER, 'mongodb-mirror');
+    res
+      .status(created ? 201 : 200)
+      .location(`${req.baseUrl}/${job.jobId}`)
+      .json(job);
   });
 
   router.get('/:jobId', async (req, res) => {
-    const { job, fromMirror } = await jobs.getJob(parseJobId(req.params.jobId));
+    const { job, fromMirror } = await jobs.getJob(tenantOf(res), parseJobId(req.params.jobId));
     if (fromMirror) res.setHeader(MIRRORED_DATA_HEADER, 'mongodb-mirror');
     res.json(job);
   });
 
   router.post('/:jobId/cancel', async (req, res) => {
-    res.status(202).json(await jobs.cancelJob(parseJobId(req.params.jobId)));
+    res.status(202).json(await jobs.cancelJob(tenantOf(res), parseJobId(req.params.jobId)));
   });
 
   router.post('/:jobId/retry', async (req, res) => {
-    res.status(202).json(await jobs.retryJob(parseJobId(req.params.jobId)));
+    res.status(202).json(await jobs.retryJob(tenantOf(res), parseJobId(req.params.jobId)));
   });
 
   router.get('/:jobId/events', async (req, res) => {
-    await streamJobEvents(jobs, parseJobId(req.params.jobId), req, res);
+    await streamJobEvents(jobs, tenantOf(res), parseJobId(req.params.jobId), req, res);
   });
 
   return router;

@@ -1,50 +1,29 @@
 import { Router } from 'express';
 import { ObjectId } from 'mongodb';
-import { z } from 'zod';
 import type { PageWindow } from '../../store/pages';
 import type { SessionStore } from '../../store/sessions';
-import type { ProgressDocument, SessionDocument, ToolDocument } from '../../store/documents';
-import { MAX_METADATA_CHARS, sessionStatusSchema, type JobProgress } from '../contract';
+import type { SessionDocument, ToolDocument } from '../../store/documents';
+import {
+  clientLabelSchema,
+  cursorAfter,
+  pageQuerySchema,
+  sessionIdSchema,
+  sessionStatusSchema,
+  type SessionPage,
+  type SessionStatusView,
+  type SessionToolsView,
+  type SessionView,
+  type ToolProgressView,
+} from '../contract';
 import { HttpError, invalidRequest } from '../http-errors';
+import { toProgressView } from '../jobs/job-views';
+import { tenantOf } from '../tenant';
 import { toToolDetails } from '../tool-views';
-
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
-/** Later than any Date can be (ECMAScript's limit is 8.64e15 ms). */
-const MAX_DATE_MILLIS = 8.64e15;
-
-/** Opaque to clients: base64url of "<created_at millis>:<_id hex>", the sort key of a page's last item. */
-const cursorSchema = z
-  .string({ error: 'must be a single cursor' })
-  .max(200, 'is not a cursor this API returned')
-  .transform((cursor, ctx) => {
-    const [millis, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
-    const valid = millis && id && rest.length === 0 && /^\d{1,16}$/.test(millis) && Number(millis) <= MAX_DATE_MILLIS;
-    if (!valid || !/^[0-9a-f]{24}$/.test(id)) {
-      ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
-      return z.NEVER;
-    }
-    return { createdAt: new Date(Number(millis)), id: new ObjectId(id) };
-  });
-
-const pageQuerySchema = z.object({
-  limit: z.coerce
-    .number({ error: `must be an integer from 1 to ${MAX_PAGE_SIZE}` })
-    .int(`must be an integer from 1 to ${MAX_PAGE_SIZE}`)
-    .min(1, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
-    .max(MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
-    .default(DEFAULT_PAGE_SIZE),
-  cursor: cursorSchema.optional(),
-});
 
 /** The sort key of a listed document: what a cursor points after. */
 interface Pageable {
   _id: ObjectId;
   created_at: Date;
-}
-
-function cursorAfter(item: Pageable): string {
-  return Buffer.from(`${item.created_at.getTime()}:${item._id.toHexString()}`).toString('base64url');
 }
 
 export interface Page<T> {
@@ -71,17 +50,7 @@ export async function paginate<T extends Pageable>(
   return { items, nextCursor: found.length > limit && last ? cursorAfter(last) : null };
 }
 
-export function toProgressView(progress: ProgressDocument): JobProgress {
-  return {
-    total: progress.total,
-    completed: progress.completed,
-    failed: progress.failed,
-    inProgress: progress.in_progress,
-    currentTool: progress.current_tool,
-  };
-}
-
-function toToolProgressView(session: SessionDocument) {
+function toToolProgressView(session: SessionDocument): ToolProgressView[] {
   return (session.tool_progress ?? []).map((tool) => ({
     requirementIndex: tool.requirement_index,
     name: tool.name,
@@ -97,7 +66,7 @@ function toToolProgressView(session: SessionDocument) {
  * A session, camelCase. Sessions mirrored into FerretDB v1 by earlier versions may lack the fields
  * whose first value was null or empty (its $setOnInsert dropped them): they read as null or [].
  */
-export function toSessionView(session: SessionDocument) {
+export function toSessionView(session: SessionDocument): SessionView {
   return {
     sessionId: session._id.toHexString(),
     jobId: session.job_id,
@@ -121,57 +90,49 @@ export function toSessionView(session: SessionDocument) {
   };
 }
 
-function toSessionToolView(tool: ToolDocument) {
+function toSessionToolView(tool: ToolDocument): SessionToolsView['tools'][number] {
   return { ...toToolDetails(tool), registered: tool.status === 'registered' };
 }
-
-const sessionIdSchema = z
-  .string()
-  .regex(/^[0-9a-fA-F]{24}$/, 'must be a session id: 24 hexadecimal characters (the MongoDB ObjectId)');
-
-const userIdSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(MAX_METADATA_CHARS, `must be at most ${MAX_METADATA_CHARS} characters`);
 
 export function sessionsRouter(sessions: SessionStore): Router {
   const router = Router();
 
-  async function findSession(raw: string): Promise<SessionDocument> {
+  /** The tenant's session; another tenant's answers exactly as an unknown id does. */
+  async function findSession(tenant: string, raw: string): Promise<SessionDocument> {
     const parsed = sessionIdSchema.safeParse(raw);
     if (!parsed.success) throw invalidRequest(parsed.error, ['session_id']);
-    const session = await sessions.findById(new ObjectId(parsed.data.toLowerCase()));
+    const session = await sessions.findById(tenant, new ObjectId(parsed.data.toLowerCase()));
     if (!session) throw new HttpError('JOB_NOT_FOUND', `No session has the id "${parsed.data}".`, 404);
     return session;
   }
 
   // The two listings come first: "/user/…" and "/status/…" are never read as a session id.
   router.get('/user/:user_id', async (req, res) => {
-    const userId = userIdSchema.safeParse(req.params.user_id);
+    const userId = clientLabelSchema.safeParse(req.params.user_id);
     if (!userId.success) throw invalidRequest(userId.error, ['user_id']);
-    const page = await paginate(req.query, (window) => sessions.listByUser(userId.data, window));
-    res.json({ sessions: page.items.map(toSessionView), nextCursor: page.nextCursor });
+    const page = await paginate(req.query, (window) => sessions.listByUser(tenantOf(res), userId.data, window));
+    res.json({ sessions: page.items.map(toSessionView), nextCursor: page.nextCursor } satisfies SessionPage);
   });
 
   router.get('/status/:status_value', async (req, res) => {
     const status = sessionStatusSchema.safeParse(req.params.status_value);
     if (!status.success) throw invalidRequest(status.error, ['status_value']);
-    const page = await paginate(req.query, (window) => sessions.listByStatus(status.data, window));
-    res.json({ sessions: page.items.map(toSessionView), nextCursor: page.nextCursor });
+    const page = await paginate(req.query, (window) => sessions.listByStatus(tenantOf(res), status.data, window));
+    res.json({ sessions: page.items.map(toSessionView), nextCursor: page.nextCursor } satisfies SessionPage);
   });
 
   router.get('/:session_id', async (req, res) => {
-    res.json(toSessionView(await findSession(req.params.session_id)));
+    res.json(toSessionView(await findSession(tenantOf(res), req.params.session_id)));
   });
 
   router.get('/:session_id/tools', async (req, res) => {
-    const session = await findSession(req.params.session_id);
+    const session = await findSession(tenantOf(res), req.params.session_id);
     const tools = await sessions.toolsOf(session);
-    res.json({ sessionId: session._id.toHexString(), tools: tools.map(toSessionToolView) });
+    res.json({ sessionId: session._id.toHexString(), tools: tools.map(toSessionToolView) } satisfies SessionToolsView);
   });
 
   router.get('/:session_id/status', async (req, res) => {
-    const session = await findSession(req.params.session_id);
+    const session = await findSession(tenantOf(res), req.params.session_id);
     res.json({
       sessionId: session._id.toHexString(),
       jobId: session.job_id,
@@ -180,7 +141,7 @@ export function sessionsRouter(sessions: SessionStore): Router {
       progress: toProgressView(session.progress),
       tools: toToolProgressView(session),
       updatedAt: session.updated_at.toISOString(),
-    });
+    } satisfies SessionStatusView);
   });
 
   return router;

@@ -8,6 +8,8 @@ import {
   functionCallRequestSchema,
   functionFormatQuerySchema,
   toolVersionQuerySchema,
+  type FunctionCallResult,
+  type OpenAiFunctionList,
 } from '../contract';
 import { whileClientWaits } from '../client-gone';
 import { parseRequest } from '../http-errors';
@@ -54,7 +56,9 @@ export function toolCallsRouter({ tools, executor }: ToolCallDependencies): Rout
   router.get('/openai/functions', async (req, res) => {
     const { format } = parseRequest(functionFormatQuerySchema, req.query);
     const registered = await tools.newestRegistered(tenantOf(res));
-    res.json({ functions: registered.map((tool) => inFormat(toOpenAiFunction(tool), format)) });
+    res.json({
+      functions: registered.map((tool) => inFormat(toOpenAiFunction(tool), format)),
+    } satisfies OpenAiFunctionList);
   });
 
   /** The seed's bridge: a model's function_call in, what goes back as its function_call_output out. */
@@ -64,7 +68,9 @@ export function toolCallsRouter({ tools, executor }: ToolCallDependencies): Rout
     const execution = await whileClientWaits(res, (signal) =>
       executor.execute(tool, call.arguments, { signal, inputName: 'arguments' }),
     );
-    if (execution) res.json({ call_id: call.call_id ?? null, result: functionCallOutput(execution) });
+    if (execution) {
+      res.json({ call_id: call.call_id ?? null, result: functionCallOutput(execution) } satisfies FunctionCallResult);
+    }
   });
 
   return router;

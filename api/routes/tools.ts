@@ -3,7 +3,7 @@ import { ObjectId } from 'mongodb';
 import { ServiceError } from '../../errors';
 import type { ToolDocument } from '../../store/documents';
 import type { ToolStore } from '../../store/tools';
-import { toolListQuerySchema, toolVersionQuerySchema, type ToolView } from '../contract';
+import { toolListQuerySchema, toolVersionQuerySchema, type ToolList, type ToolView } from '../contract';
 import { invalidRequest } from '../http-errors';
 import { tenantOf } from '../tenant';
 import { createToolLookup } from '../tool-lookup';
@@ -33,7 +33,7 @@ export function toolsRouter(tools: ToolStore): Router {
         window,
       ),
     );
-    res.json({ tools: page.items.map(toToolSummary), nextCursor: page.nextCursor });
+    res.json({ tools: page.items.map(toToolSummary), nextCursor: page.nextCursor } satisfies ToolList);
   });
 
   // Before "/:toolId": "by-name" is never read as an id.

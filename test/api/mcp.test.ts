@@ -8,7 +8,7 @@ import { Client, StreamableHTTPClientTransport, type Transport } from '@modelcon
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { ToolsmithApi } from '../../cli/api-client';
 import { molecularWeightScript } from '../helpers/canned-tools';
-import { postJson } from '../helpers/http';
+import { asClient, postJson } from '../helpers/http';
 import { makeMolecularWeightTool, misbehavingTools, registerHandMadeTool } from '../helpers/registered-tools';
 import { useTestStack } from '../helpers/stack';
 
@@ -79,7 +79,10 @@ describe('the registered tools as an MCP server: streamable HTTP at /mcp, and st
   const clients: Client[] = [];
 
   async function httpClient(era: Era = 'legacy'): Promise<Client> {
-    const client = await connectedClient(new StreamableHTTPClientTransport(mcpUrl), era);
+    const client = await connectedClient(
+      new StreamableHTTPClientTransport(mcpUrl, { requestInit: { headers: asClient(stack().apiKey) } }),
+      era,
+    );
     clients.push(client);
     return client;
   }
@@ -168,6 +171,7 @@ describe('the registered tools as an MCP server: streamable HTTP at /mcp, and st
               headers: {
                 'content-type': 'application/json',
                 accept: 'application/json, text/event-stream',
+                ...asClient(stack().apiKey),
                 ...headers,
               },
             },
@@ -191,6 +195,7 @@ describe('the registered tools as an MCP server: streamable HTTP at /mcp, and st
         command: process.execPath,
         args: [ENTRY, 'mcp', '--api', stack().apiUrl],
         cwd: REPOSITORY,
+        env: { TOOLSMITH_API_KEY: stack().apiKey },
         stderr: 'pipe',
       });
       const client = await connectedClient(transport);
@@ -205,6 +210,7 @@ describe('the registered tools as an MCP server: streamable HTTP at /mcp, and st
     it('writes nothing but JSON-RPC to stdout, and exits when the client closes stdin', async () => {
       const server = spawn(process.execPath, [ENTRY, 'mcp', '--api', stack().apiUrl], {
         cwd: REPOSITORY,
+        env: { ...process.env, TOOLSMITH_API_KEY: stack().apiKey },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));

@@ -4,7 +4,6 @@ import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
 import { FINISHED, requirement } from '../helpers/jobs';
 import { pollUntil, postJson, request } from '../helpers/http';
 import { openApiDocument } from '../../api/openapi';
-import { DEFAULT_TENANT } from '../../store/documents';
 import { assertErrorResponse } from '../helpers/assertions';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -78,7 +77,7 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
     for (const job of submitted) {
       await pollUntil(`${api}/jobs/${job.jobId}`, (answer) => FINISHED.includes(answer.body.status), 180_000, 200);
       // The job answer has no session id: a client finds it through the listings; the test reads the mirror.
-      const session = await stack.stores.sessions.findByJobId(job.jobId);
+      const session = await stack.stores.sessions.findByJobId(stack.clientId, job.jobId);
       assert.ok(session, `job ${job.jobId} was mirrored`);
       sessionIdOf.set(job.jobId, session._id.toHexString());
     }
@@ -143,7 +142,7 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
     assert.ok(isoDate(session.createdAt) && isoDate(session.updatedAt));
     assert.ok(session.updatedAt >= session.createdAt);
 
-    const stored = await stack.stores.sessions.findByJobId(job.jobId);
+    const stored = await stack.stores.sessions.findByJobId(stack.clientId, job.jobId);
     assert.equal(session.createdAt, stored!.created_at.toISOString());
     const storedTools = await stack.mongo.db.collection('tools').find({ session_id: stored!._id }).toArray();
     assert.deepEqual(
@@ -178,7 +177,7 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
 
     const [lottery, temperature, molecularWeight] = tools;
     assert.equal(lottery.fileName, 'predict_lottery_numbers.py');
-    assert.match(lottery.filePath, /^tools\/default\/predict_lottery_numbers\/v\d+\/predict_lottery_numbers\.py$/);
+    assert.match(lottery.filePath, /^tools\/test-client\/predict_lottery_numbers\/v\d+\/predict_lottery_numbers\.py$/);
     assert.match(lottery.code, /def predict_lottery_numbers\(/);
     assert.equal(lottery.errors.length, 1);
     assert.match(lottery.errors[0], /failed validation/);
@@ -366,7 +365,7 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
       await stack.stores.sessions.mirror({
         jobId: `job_same_millisecond_${index}`,
         sessionId,
-        tenantId: DEFAULT_TENANT,
+        tenantId: stack.clientId,
         reuseTools: true,
         userId: 'same-millisecond',
         clientSessionId: null,

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
-import { DEFAULT_TENANT } from '../../store/documents';
 import { assertErrorResponse } from '../helpers/assertions';
 import { molecularWeightScript } from '../helpers/canned-tools';
 import { postJson, request, type HttpAnswer } from '../helpers/http';
@@ -49,7 +48,7 @@ describe('running registered tools: execute, OpenAI function calling and /execut
   };
 
   const execute = (id: string, input: unknown) => postJson(`${api}/tools/${id}/execute`, { input });
-  const registrySnapshot = () => stack().stores.tools.list(DEFAULT_TENANT, {}, { limit: 100 });
+  const registrySnapshot = () => stack().stores.tools.list(stack().clientId, {}, { limit: 100 });
 
   before(async () => {
     api = stack().apiUrl;
@@ -154,7 +153,7 @@ describe('running registered tools: execute, OpenAI function calling and /execut
 
     it('GET /openai/functions: every registered tool once, the newest version of a name', async () => {
       const secondVersion = await makeMolecularWeightTool(stack(), { reuse: false });
-      const versions = await stack().stores.tools.versionsOf(DEFAULT_TENANT, MOLECULAR_WEIGHT);
+      const versions = await stack().stores.tools.versionsOf(stack().clientId, MOLECULAR_WEIGHT);
       assert.deepEqual(
         versions.map((version) => [version._id.toHexString(), version.status]),
         [
@@ -229,7 +228,7 @@ describe('running registered tools: execute, OpenAI function calling and /execut
 
   describe('a deprecated version', () => {
     it('is not run (409 TOOL_NOT_EXECUTABLE) and has no function definition; the name runs the newest registered', async () => {
-      const [newest] = await stack().stores.tools.versionsOf(DEFAULT_TENANT, MOLECULAR_WEIGHT);
+      const [newest] = await stack().stores.tools.versionsOf(stack().clientId, MOLECULAR_WEIGHT);
       const newestId = newest!._id.toHexString();
       const deprecated = await postJson(`${api}/tools/${newestId}/deprecate`, {});
       assert.equal(deprecated.status, 200, JSON.stringify(deprecated.body));

@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
 import { toolFileLocation } from '../../activities/register';
-import { DEFAULT_TENANT } from '../../store/documents';
 import type { NewTool } from '../../store/tools';
 import { assertErrorResponse } from '../helpers/assertions';
 import { catalogueScript, molecularWeightCode, standardCatalogue } from '../helpers/canned-tools';
@@ -51,7 +50,7 @@ describe('the tool registry: versions, files, listing, deprecation and reuse', f
     assert.equal(tool.jobId, firstJob.jobId);
     assert.match(tool.sessionId, /^[0-9a-f]{24}$/);
     assert.equal(tool.fileName, 'calculate_molecular_weight.py');
-    assert.equal(tool.filePath, 'tools/default/calculate_molecular_weight/v1/calculate_molecular_weight.py');
+    assert.equal(tool.filePath, 'tools/test-client/calculate_molecular_weight/v1/calculate_molecular_weight.py');
     assert.equal(tool.code, molecularWeightCode);
     assert.deepEqual(tool.inputSchema.required, ['smiles']);
     assert.equal(tool.outputSchema.type, 'object');
@@ -128,7 +127,7 @@ describe('the tool registry: versions, files, listing, deprecation and reuse', f
       `${api()}/sessions/${(await request(`${api()}/tools/${molecularWeightV1}`)).body.sessionId}`,
     );
     assert.equal(session.status, 200);
-    const mirrored = await stack().stores.sessions.findByJobId(job.jobId);
+    const mirrored = await stack().stores.sessions.findByJobId(stack().clientId, job.jobId);
     assert.equal(mirrored?.tool_progress[0]?.reused, true);
     const tools = await request(`${api()}/sessions/${mirrored!._id.toHexString()}/tools`);
     assert.deepEqual(
@@ -157,7 +156,7 @@ describe('the tool registry: versions, files, listing, deprecation and reuse', f
       const v2 = (await request(`${api()}/tools/${molecularWeightV2}`)).body;
       assert.equal(v2.version, 2);
       assert.equal(v2.fileName, 'calculate_molecular_weight.py');
-      assert.equal(v2.filePath, 'tools/default/calculate_molecular_weight/v2/calculate_molecular_weight.py');
+      assert.equal(v2.filePath, 'tools/test-client/calculate_molecular_weight/v2/calculate_molecular_weight.py');
       assert.deepEqual(
         v2.versions.map((version: any) => [version.version, version.toolId]),
         [
@@ -168,7 +167,7 @@ describe('the tool registry: versions, files, listing, deprecation and reuse', f
       for (const version of [1, 2]) {
         const file = path.join(
           stack().toolsDir,
-          toolFileLocation({ tenant_id: DEFAULT_TENANT, name: v2.name, version }),
+          toolFileLocation({ tenant_id: stack().clientId, name: v2.name, version }),
         );
         assert.equal(await readFile(file, 'utf8'), molecularWeightCode);
       }
@@ -209,7 +208,7 @@ describe('the tool registry: versions, files, listing, deprecation and reuse', f
   it('gives concurrent registrations of one name distinct, consecutive versions', async () => {
     const name = `concurrent_tool_${new ObjectId().toHexString().slice(-6)}`;
     const newTool = (index: number): NewTool => ({
-      tenant_id: DEFAULT_TENANT,
+      tenant_id: stack().clientId,
       name,
       file_name: `${name}.py`,
       description: 'a tool registered by many jobs at once',

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
+import { request } from '../helpers/http';
 import { requirement } from '../helpers/jobs';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -36,10 +37,13 @@ interface RunningCli {
  * Runs the real CLI as a child process, as a person would, against the test stack's API. Async
  * on purpose: the API and the worker under test run in this very process.
  */
+/** what every CLI run gets besides its own variables: the stack's API key (TOOLSMITH_API_KEY) */
+let stackCliEnv: Record<string, string> = {};
+
 function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, TOOLSMITH_API_URL: '', ...env },
+    env: { ...process.env, TOOLSMITH_API_URL: '', ...stackCliEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -102,6 +106,7 @@ describe('the toolsmith CLI, run as a child process against the real stack', fun
   before(async () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-cli-'));
     stack = await startTestStack({ script });
+    stackCliEnv = { TOOLSMITH_API_KEY: stack.apiKey };
   });
   beforeEach(() => stack.model.setScript(script));
   after(async () => {
@@ -120,19 +125,19 @@ describe('the toolsmith CLI, run as a child process against the real stack', fun
       assert.match(run.stdout, /Temporal UI: http:\/\/\S+\/workflows\//);
       assert.match(
         run.stdout,
-        /calculate_molecular_weight\.py\s+at tools\/default\/calculate_molecular_weight\/v\d+\/calculate_molecular_weight\.py/,
+        /calculate_molecular_weight\.py\s+at tools\/test-client\/calculate_molecular_weight\/v\d+\/calculate_molecular_weight\.py/,
       );
       assert.match(
         run.stdout,
-        /convert_temperature\.py\s+at tools\/default\/convert_temperature\/v\d+\/convert_temperature\.py/,
+        /convert_temperature\.py\s+at tools\/test-client\/convert_temperature\/v\d+\/convert_temperature\.py/,
       );
       assert.match(run.stdout, new RegExp(`Job ${completedJobId}: completed`));
       // stdout is a pipe here, so progress comes as plain lines rather than bars
       assert.ok(!run.stdout.includes('\u001b['), 'no terminal control codes when stdout is not a TTY');
       assert.equal(run.stderr, '');
 
-      const answer: any = await (await fetch(`${stack.apiUrl}/jobs/${completedJobId}`)).json();
-      assert.equal(answer.status, 'completed');
+      const answer = await request(`${stack.apiUrl}/jobs/${completedJobId}`);
+      assert.equal(answer.body.status, 'completed');
     });
 
     it('status prints a readable summary of the job', async () => {

@@ -69,7 +69,7 @@ describe('a molecular-weight job, end to end on real Temporal, MongoDB protocol 
     const [tool] = job.toolFiles;
     assert.match(tool.toolId, /^[0-9a-f]{24}$/);
     assert.equal(tool.fileName, 'calculate_molecular_weight.py');
-    assert.equal(tool.filePath, 'tools/default/calculate_molecular_weight/v1/calculate_molecular_weight.py');
+    assert.equal(tool.filePath, 'tools/test-client/calculate_molecular_weight/v1/calculate_molecular_weight.py');
     assert.equal(tool.registered, true);
     assert.equal(tool.endpoint, null);
     assert.match(tool.code, /def calculate_molecular_weight\(smiles: str\)/);

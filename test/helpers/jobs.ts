@@ -20,15 +20,24 @@ export function runJob(stack: TestStack, descriptions: string[], timeoutMs = 120
   );
 }
 
-/** Submits a whole job request (e.g. with `options`) and waits for the job to end. */
-export async function runJobRequest(stack: TestStack, body: object, timeoutMs = 120_000): Promise<any> {
-  const created = await postJson(`${stack.apiUrl}/jobs`, body);
+/**
+ * Submits a whole job request (e.g. with `options`) and waits for the job to end; `headers` go with
+ * every request (e.g. another client's key).
+ */
+export async function runJobRequest(
+  stack: TestStack,
+  body: object,
+  timeoutMs = 120_000,
+  headers: Record<string, string> = {},
+): Promise<any> {
+  const created = await postJson(`${stack.apiUrl}/jobs`, body, headers);
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const { last } = await pollUntil(
     `${stack.apiUrl}/jobs/${created.body.jobId}`,
     (answer) => FINISHED.includes(answer.body.status),
     timeoutMs,
     200,
+    { headers },
   );
   return last.body;
 }

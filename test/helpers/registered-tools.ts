@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
 import { toolFileLocation } from '../../activities/register';
-import { DEFAULT_TENANT, type ToolDocument } from '../../store/documents';
+import type { ToolDocument } from '../../store/documents';
 import { loadExample } from './examples';
 import { FINISHED } from './jobs';
 import { pollUntil, postJson } from './http';
@@ -37,7 +37,7 @@ export async function registerHandMadeTool(stack: TestStack, tool: HandMadeTool)
   const now = new Date();
   const draft = await stack.stores.tools.registerOnce(
     {
-      tenant_id: DEFAULT_TENANT,
+      tenant_id: stack.clientId,
       name: tool.name,
       file_name: `${tool.name}.py`,
       description: `A hand-made test tool: ${tool.name}.`,

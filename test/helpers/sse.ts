@@ -1,3 +1,5 @@
+import { withApiKey } from './http';
+
 /** A minimal Server-Sent Events reader for tests: collects events until the server closes the stream. */
 export interface ServerSentEvent {
   id: string | null;
@@ -9,11 +11,15 @@ export async function readEventStream(
   url: string,
   lastEventId?: string,
   timeoutMs = 60_000,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; events: ServerSentEvent[] }> {
-  const response = await fetch(url, {
-    headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  const response = await fetch(
+    url,
+    withApiKey(url, {
+      headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}), ...headers },
+      signal: AbortSignal.timeout(timeoutMs),
+    }),
+  );
   if (!response.ok || !response.body) return { status: response.status, events: [] };
   const events: ServerSentEvent[] = [];
   const decoder = new TextDecoder();

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { ObjectId } from 'mongodb';
 import { loadConfig, type Config } from '../../config';
 import { startFerretDb } from '../../infra/ferretdb';
@@ -10,9 +9,10 @@ import { findFreePort } from '../../infra/child-process';
 import { provision, type ProvisionedTools } from '../../infra/provision';
 import type { MongoHandle, Stores } from '../../store';
 import { startWebServer } from '../../api/web-server';
-import { createToolsmithWorker } from '../../worker/create-worker';
+import { createToolsmithWorkers, type ToolsmithWorkers } from '../../worker/create-worker';
 import { createWorkerDependencies } from '../../worker/dependencies';
 import { toolsmithSearchAttributes } from '../../workflows/search-attributes';
+import { forgetApiKey, useApiKey } from './http';
 import { startScriptedModel, type ModelScript, type ScriptedModel } from './scripted-model';
 
 let provisioned: Promise<ProvisionedTools> | undefined;
@@ -59,6 +59,9 @@ export async function startMongoServer(): Promise<MongoServer> {
   };
 }
 
+/** the client of the stack's own API key */
+export const TEST_CLIENT_ID = 'test-client';
+
 export interface TestStack {
   apiUrl: string;
   model: ScriptedModel;
@@ -71,6 +74,13 @@ export interface TestStack {
   tools: ProvisionedTools;
   /** the environment the service was configured from, for starting worker processes */
   serviceEnv: Record<string, string>;
+  /** the in-process worker's /metrics (absent with `inProcessWorker: false`) */
+  workerMetricsUrl?: string;
+  /** the client the stack's own key acts for: what the tests' requests carry by default (test/helpers/http.ts) */
+  clientId: string;
+  apiKey: string;
+  /** a key for another client, to act as that client */
+  createApiKey(clientId: string): Promise<string>;
   /** stops the worker and the Temporal dev server for good, as an outage would */
   killTemporal(): Promise<void>;
   stop(): Promise<void>;
@@ -116,19 +126,24 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     TOOL_RUNTIME_DIR: tools.toolRuntime.venvDir,
     BWRAP_PATH: tools.bwrapPath,
     TOOLS_DIR: toolsDir,
+    // Suites poll and run jobs side by side far beyond a person's pace; test/api/clients.test.ts sets small limits.
+    RATE_LIMIT_PER_MINUTE: '100000',
+    MAX_RUNNING_JOBS_PER_CLIENT: '50',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    WORKER_METRICS_PORT: '0',
+    TEMPORAL_METRICS_PORT: '0',
     ...options.env,
   };
   const config = loadConfig(serviceEnv);
 
   const workerDependencies = await createWorkerDependencies(config);
-  let worker: Worker | undefined;
+  let worker: ToolsmithWorkers | undefined;
   let workerRun: Promise<void> | undefined;
   if (options.inProcessWorker !== false) {
-    worker = await createToolsmithWorker({
+    worker = await createToolsmithWorkers({
       connection: env.nativeConnection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      dependencies: workerDependencies.activities,
+      config,
+      dependencies: workerDependencies,
     });
     workerRun = worker.run();
   }
@@ -138,10 +153,13 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     { client: env.client, connection: env.connection },
     { mongoServerSelectionMs: 2_000 },
   );
+  const createApiKey = async (clientId: string) => (await server.stores.apiKeys.create(clientId)).key;
+  const apiKey = await createApiKey(TEST_CLIENT_ID);
+  useApiKey(server.url, apiKey);
 
   let temporalStopped = false;
   const stopWorker = async () => {
-    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    worker?.shutdown();
     await workerRun;
   };
   const stopTemporal = async () => {
@@ -161,11 +179,16 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     toolsDir,
     tools,
     serviceEnv,
+    workerMetricsUrl: worker?.metricsUrl,
+    clientId: TEST_CLIENT_ID,
+    apiKey,
+    createApiKey,
     async killTemporal() {
       await stopWorker();
       await stopTemporal();
     },
     async stop() {
+      forgetApiKey(server.url);
       await server.close();
       await stopWorker();
       await Promise.all([workerDependencies.close(), model.close()]);

@@ -1,0 +1,201 @@
+import {
+  clientLabelSchema,
+  countSchema,
+  isoDateSchema,
+  jobIdSchema,
+  MAX_METADATA_CHARS,
+  pageOf,
+  temporalRunSchema,
+} from './common';
+import { jobStatusSchema, toolStageSchema } from './statuses';
+import { z } from './zod';
+
+/** Jobs: the request that starts one, and every answer about one (Part A, and Part B's additions). */
+
+export const MAX_REQUIREMENTS_PER_JOB = 50;
+export const MAX_DESCRIPTION_CHARS = 10_000;
+export const MAX_IO_DESCRIPTION_CHARS = 4_000;
+export const MAX_IDEMPOTENCY_KEY_CHARS = 200;
+
+function requiredText(maxChars: number) {
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(maxChars, `must be at most ${maxChars} characters`);
+}
+
+function optionalText(maxChars: number) {
+  return z.string({ error: 'must be a string' }).max(maxChars, `must be at most ${maxChars} characters`).optional();
+}
+
+export const toolRequirementSchema = z
+  .object(
+    {
+      description: requiredText(MAX_DESCRIPTION_CHARS).describe('what the tool should do'),
+      input: requiredText(MAX_IO_DESCRIPTION_CHARS).describe('its input, in words'),
+      output: requiredText(MAX_IO_DESCRIPTION_CHARS).describe('its output, in words'),
+    },
+    { error: 'must be an object with description, input and output' },
+  )
+  .openapi('ToolRequirement');
+export type ToolRequirement = z.output<typeof toolRequirementSchema>;
+
+export const toolGenerationRequestSchema = z
+  .object(
+    {
+      toolRequirements: z
+        .array(toolRequirementSchema, {
+          error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array of tool requirements'),
+        })
+        .min(1, 'must contain at least one requirement')
+        .max(MAX_REQUIREMENTS_PER_JOB, `must contain at most ${MAX_REQUIREMENTS_PER_JOB} requirements`),
+      metadata: z
+        .object(
+          {
+            sessionId: optionalText(MAX_METADATA_CHARS).describe("the client's own session label"),
+            clientId: optionalText(MAX_METADATA_CHARS).describe(
+              'the client’s own user label: the `user` of /sessions/user/{user_id}',
+            ),
+          },
+          { error: 'must be an object' },
+        )
+        .optional(),
+      options: z
+        .object(
+          {
+            reuse: z
+              .boolean({ error: 'must be true or false' })
+              .optional()
+              .describe('answer requirements equal to a registered tool’s with that tool (default true)'),
+          },
+          { error: 'must be an object' },
+        )
+        .strict()
+        .optional(),
+    },
+    { error: 'the request body must be a JSON object' },
+  )
+  .openapi('ToolGenerationRequest');
+export type ToolGenerationRequest = z.infer<typeof toolGenerationRequestSchema>;
+
+export const idempotencyKeyHeaderSchema = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_IDEMPOTENCY_KEY_CHARS, `must be at most ${MAX_IDEMPOTENCY_KEY_CHARS} characters`)
+    .regex(/^[\x21-\x7E](?:[\x20-\x7E]*[\x21-\x7E])?$/, 'must be printable ASCII, without leading or trailing spaces')
+    .optional()
+    .describe(
+      'the same key from the same client within 24 h answers the same job (200) and starts nothing; with a different body, 409',
+    ),
+});
+
+export const jobProgressSchema = z
+  .strictObject({
+    total: countSchema.describe('tools requested'),
+    completed: countSchema.describe('generated (or reused) successfully'),
+    failed: countSchema,
+    inProgress: countSchema,
+    currentTool: z.string().nullable().optional().describe('the tool worked on last'),
+  })
+  .openapi('JobProgress');
+export type JobProgress = z.infer<typeof jobProgressSchema>;
+
+export const toolFileSchema = z
+  .strictObject({
+    toolId: z.string().describe('MongoDB ObjectId as a 24-hex string'),
+    fileName: z.string().describe('e.g. "calculate_molecular_weight.py"'),
+    filePath: z.string(),
+    description: z.string(),
+    code: z.string().describe('the complete Python source'),
+    endpoint: z.string().nullable().optional(),
+    registered: z.boolean(),
+    createdAt: isoDateSchema,
+  })
+  .openapi('ToolFile');
+export type ToolFile = z.infer<typeof toolFileSchema>;
+
+/** not a component itself: a session's failures extend it */
+export const toolGenerationFailureShape = z.strictObject({
+  toolRequirement: toolRequirementSchema,
+  error: z.string(),
+  code: z.string().optional().describe('what kind of failure, e.g. GENERATION_TIMEOUT or VALIDATION_FAILED'),
+});
+export const toolGenerationFailureSchema = toolGenerationFailureShape.openapi('ToolGenerationFailure');
+export type ToolGenerationFailure = z.infer<typeof toolGenerationFailureSchema>;
+
+export const generationSummarySchema = z
+  .strictObject({
+    totalRequested: countSchema,
+    successful: countSchema,
+    failed: countSchema,
+    totalTokens: countSchema.optional().describe('model tokens spent on the job'),
+    reused: countSchema
+      .optional()
+      .describe('requirements answered with an earlier job’s registered tool, without the model'),
+  })
+  .openapi('GenerationSummary');
+export type GenerationSummary = z.infer<typeof generationSummarySchema>;
+
+export const jobErrorSchema = z
+  .strictObject({ code: z.string().describe('an ErrorCode, or the failure type'), message: z.string() })
+  .openapi('JobError');
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+const jobResponseShape = z.strictObject({
+  jobId: z.string(),
+  status: jobStatusSchema,
+  createdAt: isoDateSchema,
+  updatedAt: isoDateSchema,
+  progress: jobProgressSchema,
+  toolFiles: z.array(toolFileSchema).optional().describe('when completed: the registered tools'),
+  failures: z
+    .array(toolGenerationFailureSchema)
+    .optional()
+    .describe('when completed: the tools that could not be made'),
+  summary: generationSummarySchema.optional().describe('when completed'),
+  error: jobErrorSchema.optional().describe('when failed: why'),
+  temporal: temporalRunSchema,
+});
+export const jobResponseSchema = jobResponseShape.openapi('JobResponse');
+export type JobResponse = z.infer<typeof jobResponseSchema>;
+
+export const jobListQuerySchema = z.object({
+  status: jobStatusSchema.optional(),
+  clientId: clientLabelSchema.optional().describe("the job's metadata.clientId"),
+});
+
+export const jobListItemSchema = jobResponseShape
+  .pick({ jobId: true, status: true, createdAt: true, updatedAt: true, progress: true, temporal: true })
+  .extend({ clientId: z.string().nullable().describe("the job's metadata.clientId") })
+  .openapi('JobListItem');
+export type JobListItem = z.infer<typeof jobListItemSchema>;
+
+export const jobListSchema = pageOf('jobs', jobListItemSchema).openapi('JobList');
+export type JobList = z.infer<typeof jobListSchema>;
+
+export const jobIdParamsSchema = z.object({ jobId: jobIdSchema });
+
+export const lastEventIdHeaderSchema = z.object({
+  'Last-Event-ID': z.string().optional().describe('the id of the last event received: the stream resumes after it'),
+});
+
+/** Server-Sent Event `stage` (id `<run>-<seq>`): one tool's stage changed. */
+export const jobStageEventSchema = z
+  .strictObject({
+    jobId: z.string(),
+    seq: z.number().int().positive().describe('orders the events of one run'),
+    requirementIndex: countSchema,
+    toolName: z.string().nullable().describe('the planned function name, once planned'),
+    stage: toolStageSchema,
+    attempts: countSchema.describe('implementation attempts so far: 1 + repairs'),
+  })
+  .openapi('JobStageEvent');
+export type JobStageEvent = z.infer<typeof jobStageEventSchema>;
+
+/** Server-Sent Event `job` (id `<run>-final`): the job ended; the stream closes after it. */
+export const jobEndEventSchema = jobResponseShape
+  .pick({ jobId: true, status: true, progress: true, error: true })
+  .openapi('JobEndEvent');
+export type JobEndEvent = z.infer<typeof jobEndEventSchema>;

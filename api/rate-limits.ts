@@ -1,0 +1,118 @@
+import type { RequestHandler } from 'express';
+import type { Db } from 'mongodb';
+import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import { ServiceError } from '../errors';
+import type { RunningJobStore } from '../store/running-jobs';
+import type { JobAdmission } from './jobs/job-service';
+import { tenantIfAny } from './tenant';
+
+export const RATE_LIMITS_COLLECTION = 'rate_limits';
+const WINDOW_SECONDS = 60;
+/** Nothing tells the API when a job will end: a client over its running-jobs limit is told to look again in this long. */
+const RUNNING_JOBS_RETRY_AFTER_MS = 5_000;
+
+/**
+ * The limiter's own index creation makes the TTL index first and gives up when that fails, as it
+ * does on FerretDB (no TTL indexes), leaving out the unique index on `key` that keeps concurrent
+ * first requests from making two counters. So: the unique index always, the TTL index where the
+ * server has them. Without it an expired counter is not deleted but ignored, and replaced by the
+ * client's next request (the limiter's own upsert does that): one small document per client.
+ */
+async function ensureCounterIndexes(db: Db): Promise<void> {
+  const counters = db.collection(RATE_LIMITS_COLLECTION);
+  await counters.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
+  await counters.createIndex({ expire: 1 }, { expireAfterSeconds: 0, name: 'expire_ttl' }).catch(() => undefined);
+}
+
+/**
+ * Runs one task per key at a time, in order. FerretDB applies concurrent updates of one document
+ * as read-modify-write and loses some of them (a burst of 20 counted as a few): one update of a
+ * client's counter at a time per process keeps the count exact here; between processes, real
+ * MongoDB's atomic $inc does (on FerretDB, concurrent processes can still undercount).
+ */
+function oneAtATimePerKey() {
+  const queues = new Map<string, Promise<unknown>>();
+  return <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const result = (queues.get(key) ?? Promise.resolve()).then(task);
+    const settled = result.catch(() => undefined);
+    queues.set(key, settled);
+    void settled.then(() => {
+      if (queues.get(key) === settled) queues.delete(key);
+    });
+    return result;
+  };
+}
+
+/**
+ * Requests per minute per client, counted in MongoDB so that every API process shares the count.
+ * Over it: 429 RATE_LIMIT_EXCEEDED with Retry-After. Public routes (no tenant) are not counted.
+ */
+export function requestRateLimit(db: Db, perMinute: number): RequestHandler {
+  const limiter = new RateLimiterMongo({
+    storeClient: db,
+    tableName: RATE_LIMITS_COLLECTION,
+    keyPrefix: 'requests',
+    points: perMinute,
+    duration: WINDOW_SECONDS,
+    disableIndexesCreation: true,
+    // MongoDB unreachable: each process keeps counting on its own rather than refusing or waving through
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'requests', points: perMinute, duration: WINDOW_SECONDS }),
+  });
+  let indexes: Promise<void> | undefined;
+  const serially = oneAtATimePerKey();
+
+  return async (_req, res, next) => {
+    const tenant = tenantIfAny(res);
+    if (tenant === undefined) return next();
+    indexes ??= ensureCounterIndexes(db).catch(() => {
+      indexes = undefined; // tried again by a later request
+    });
+    await indexes;
+    try {
+      await serially(tenant, () => limiter.consume(tenant));
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      throw new ServiceError(
+        'RATE_LIMIT_EXCEEDED',
+        `This client sent more than ${perMinute} requests in a minute; try again in ${seconds} s.`,
+        {
+          retryable: true,
+          retryAfterMs: rejection.msBeforeNext,
+          details: { limit: perMinute, windowSeconds: WINDOW_SECONDS },
+        },
+      );
+    }
+    next();
+  };
+}
+
+/**
+ * At most `capacity` jobs of a client run at once. A job takes one of the client's numbered
+ * places (insert-once, so concurrent submissions on any API process cannot overfill it); nothing
+ * tells the API when a job ends, so when every place is taken the places of ended jobs (asked of
+ * Temporal: `hasEnded`) are freed first.
+ */
+export function runningJobLimit(
+  places: RunningJobStore,
+  capacity: number,
+  hasEnded: (jobId: string, admittedAt: Date) => Promise<boolean>,
+): JobAdmission {
+  return {
+    async admit(tenant, jobId) {
+      if (await places.tryAcquire(tenant, jobId, capacity)) return;
+      const holders = await places.holders(tenant);
+      const ended = await Promise.all(holders.map((holder) => hasEnded(holder.job_id, holder.acquired_at)));
+      const freed = holders.filter((_, index) => ended[index]);
+      await Promise.all(freed.map((holder) => places.release(tenant, holder.job_id)));
+      if (freed.length > 0 && (await places.tryAcquire(tenant, jobId, capacity))) return;
+      throw new ServiceError(
+        'RATE_LIMIT_EXCEEDED',
+        `This client already has ${capacity} jobs running, the most it may run at once; submit again once one has ended.`,
+        { retryable: true, retryAfterMs: RUNNING_JOBS_RETRY_AFTER_MS, details: { maxRunningJobs: capacity } },
+      );
+    },
+
+    release: (tenant, jobId) => places.release(tenant, jobId),
+  };
+}
