@@ -22,18 +22,29 @@ const optionalNonEmpty = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/** A port something listens on: 0 is "any free port" for servers that report where they bound. */
+const fixedPort = z.coerce.number().int().min(1).max(65535);
+/** Set to "" counts as unset, as in a shell's `VAR= npm start`. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 const environmentSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.default(8000),
-  MONGODB_URL: z
-    .string()
-    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')
-    .default('mongodb://localhost:27017'),
+  /** unset: `npm start` runs an embedded FerretDB; the services then default to localhost */
+  MONGODB_URL: unsetWhenEmpty(z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')),
   MONGODB_DB_NAME: z
     .string()
     .regex(/^[^/\\. "$]{1,63}$/, 'must be a valid MongoDB database name')
     .default('agent_browser'),
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  /** unset: `npm start` runs an embedded Temporal dev server; the services then default to localhost */
+  TEMPORAL_ADDRESS: unsetWhenEmpty(z.string().min(1)),
+  TEMPORAL_DEV_PORT: fixedPort.default(7233),
+  TEMPORAL_UI_PORT: fixedPort.default(8233),
+  EMBEDDED_MONGODB_PORT: fixedPort.default(27017),
+  /** `npm start`'s commands for the API and the worker (split on white space), instead of `tsx <entry point>` */
+  TOOLSMITH_API_COMMAND: optionalNonEmpty,
+  TOOLSMITH_WORKER_COMMAND: optionalNonEmpty,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tool-generation'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
@@ -91,6 +102,9 @@ export type Environment = z.infer<typeof environmentSchema>;
 /** Every variable the service reads: a deployment that sets another has a typo. */
 export const configVariableNames = Object.keys(environmentSchema.shape) as (keyof Environment)[];
 
+const DEFAULT_MONGODB_URL = 'mongodb://localhost:27017';
+const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+
 export interface Config {
   http: {
     host: string;
@@ -146,6 +160,17 @@ export interface Config {
   tracing: { otlpEndpoint?: string };
   /** the workflow code bundled ahead of time (infra/bundle-workflows.ts), instead of at worker start */
   workflowBundlePath?: string;
+  /** what `npm start` runs itself: the servers the environment does not name, and the app commands */
+  embedded: {
+    /** TEMPORAL_ADDRESS / MONGODB_URL as given: set, the embedded server is not started */
+    externalTemporalAddress?: string;
+    externalMongoUrl?: string;
+    temporalPort: number;
+    temporalUiPort: number;
+    mongoPort: number;
+    apiCommand?: string[];
+    workerCommand?: string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -168,9 +193,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       healthCheckTimeoutMs: e.HEALTH_CHECK_TIMEOUT_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
-    mongo: { url: e.MONGODB_URL, dbName: e.MONGODB_DB_NAME },
+    mongo: { url: e.MONGODB_URL ?? DEFAULT_MONGODB_URL, dbName: e.MONGODB_DB_NAME },
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
+      address: e.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
@@ -212,6 +237,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metrics: { workerPort: e.WORKER_METRICS_PORT, temporalPort: e.TEMPORAL_METRICS_PORT },
     tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    embedded: {
+      externalTemporalAddress: e.TEMPORAL_ADDRESS,
+      externalMongoUrl: e.MONGODB_URL,
+      temporalPort: e.TEMPORAL_DEV_PORT,
+      temporalUiPort: e.TEMPORAL_UI_PORT,
+      mongoPort: e.EMBEDDED_MONGODB_PORT,
+      // split on white space, no quoting: run without a shell, so the supervisor's signals reach the program
+      apiCommand: e.TOOLSMITH_API_COMMAND?.split(/\s+/),
+      workerCommand: e.TOOLSMITH_WORKER_COMMAND?.split(/\s+/),
+    },
   };
 }
 

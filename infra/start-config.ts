@@ -1,10 +1,11 @@
 /**
- * What `npm start` runs, read from the environment. Each setting has a default,
- * so a bare `npm start` runs everything embedded with its data under .data/.
+ * What `npm start` runs, from the one configuration (config.ts): each setting has a default, so a
+ * bare `npm start` runs everything embedded with its data under .data/. Only the file layout of
+ * the embedded servers and the default commands are added here.
  */
 import path from 'node:path';
+import { loadConfig } from '../config';
 import { defaultDataDir, projectRoot } from './cache';
-import { SetupError } from './setup-error';
 
 export interface StartConfig {
   dataDir: string;
@@ -16,52 +17,36 @@ export interface StartConfig {
   externalMongoUrl?: string;
   embeddedMongo: { port: number; dataDir: string };
   toolsDir: string;
+  /** port 0: any free port, chosen by `npm start` before it starts the API */
   api: { bindHost: string; port: number; command: string[] };
   worker: { command: string[] };
+  /** where the worker serves /metrics (0: a free port it picks itself) */
+  workerMetricsPort: number;
 }
 
-function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new SetupError(`${name} must be a port number (1-65535), got "${raw}"`);
-  }
-  return port;
-}
-
-/**
- * An override is split on whitespace (no quoting), and run without a shell so the
- * supervisor's signals reach the program itself; by default, `tsx <entry point>`.
- */
-function readCommand(env: NodeJS.ProcessEnv, name: string, entryPoint: string): string[] {
-  const override = env[name]?.trim();
-  if (override) return override.split(/\s+/);
-  return [path.join(projectRoot(), 'node_modules', '.bin', 'tsx'), entryPoint];
-}
+const tsx = (entryPoint: string) => [path.join(projectRoot(), 'node_modules', '.bin', 'tsx'), entryPoint];
 
 export function readStartConfig(env: NodeJS.ProcessEnv = process.env): StartConfig {
+  const config = loadConfig(env);
   const dataDir = defaultDataDir();
   return {
     dataDir,
-    externalTemporalAddress: env.TEMPORAL_ADDRESS || undefined,
+    externalTemporalAddress: config.embedded.externalTemporalAddress,
     embeddedTemporal: {
-      port: readPort(env, 'TEMPORAL_DEV_PORT', 7233),
-      uiPort: readPort(env, 'TEMPORAL_UI_PORT', 8233),
+      port: config.embedded.temporalPort,
+      uiPort: config.embedded.temporalUiPort,
       dbFile: path.join(dataDir, 'temporal.db'),
     },
-    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
-    externalMongoUrl: env.MONGODB_URL || undefined,
-    embeddedMongo: {
-      port: readPort(env, 'EMBEDDED_MONGODB_PORT', 27017),
-      dataDir: path.join(dataDir, 'ferretdb'),
-    },
-    toolsDir: path.resolve(env.TOOLS_DIR || path.join(dataDir, 'tools')),
+    temporalNamespace: config.temporal.namespace,
+    externalMongoUrl: config.embedded.externalMongoUrl,
+    embeddedMongo: { port: config.embedded.mongoPort, dataDir: path.join(dataDir, 'ferretdb') },
+    toolsDir: config.toolsDir,
     api: {
-      bindHost: env.HOST || '0.0.0.0',
-      port: readPort(env, 'PORT', 8000),
-      command: readCommand(env, 'TOOLSMITH_API_COMMAND', 'api/main.ts'),
+      bindHost: config.http.host,
+      port: config.http.port,
+      command: config.embedded.apiCommand ?? tsx('api/main.ts'),
     },
-    worker: { command: readCommand(env, 'TOOLSMITH_WORKER_COMMAND', 'worker/main.ts') },
+    worker: { command: config.embedded.workerCommand ?? tsx('worker/main.ts') },
+    workerMetricsPort: config.metrics.workerPort,
   };
 }

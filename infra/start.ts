@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config';
-import { requirePortFree, spawnService, waitForPort } from './child-process';
+import { findFreePort, requirePortFree, spawnService, waitForPort } from './child-process';
 import { projectRoot } from './cache';
 import { startFerretDb } from './ferretdb';
 import { provision, provisionNeedsFromEnv, type ProvisionedTools } from './provision';
@@ -100,6 +100,12 @@ function spawnAppProcess(name: string, command: string[], env: NodeJS.ProcessEnv
   supervisor.add(spawnService({ name, command: program, args, env, cwd: projectRoot(), ownProcessGroup: true }));
 }
 
+function workerMetrics(config: StartConfig): string {
+  return config.workerMetricsPort === 0
+    ? 'on a free port (WORKER_METRICS_PORT=0; the worker logs it)'
+    : `http://localhost:${config.workerMetricsPort}/metrics`;
+}
+
 function printBanner(config: StartConfig, temporalAddress: string, devKey: DevApiKey, devKeyFile: string): void {
   const api = `http://${displayHost(config.api.bindHost)}:${config.api.port}`;
   const keyFile = path.relative(process.cwd(), devKeyFile) || devKeyFile;
@@ -112,6 +118,8 @@ function printBanner(config: StartConfig, temporalAddress: string, devKey: DevAp
       'Toolsmith is running:',
       `  API:              ${api}/api/v1`,
       `  API docs:         ${api}/docs`,
+      `  API metrics:      ${api}/metrics`,
+      `  worker metrics:   ${workerMetrics(config)} (with the Temporal SDK's series)`,
       `  ${temporal}`,
       `  data:             ${config.dataDir}`,
       `  API key:          ${devKey.key}`,
@@ -125,6 +133,8 @@ function printBanner(config: StartConfig, temporalAddress: string, devKey: DevAp
 
 async function startStack(supervisor: Supervisor): Promise<void> {
   const config = readStartConfig();
+  // PORT=0 means any free port here as everywhere: chosen now, so the banner can say which.
+  if (config.api.port === 0) config.api.port = await findFreePort();
   await requireFreePorts(config);
   const tools = await provision(provisionNeedsFromEnv(), (line) => console.log(`[provision] ${line}`));
   await fs.mkdir(config.toolsDir, { recursive: true });
@@ -144,6 +154,9 @@ async function startStack(supervisor: Supervisor): Promise<void> {
     TOOL_RUNTIME_DIR: tools.toolRuntime.venvDir,
     BWRAP_PATH: tools.bwrapPath,
     TOOLS_DIR: config.toolsDir,
+    PORT: String(config.api.port),
+    // readable log lines in the terminal npm start runs in (JSON lines when LOG_PRETTY=0)
+    LOG_PRETTY: process.env.LOG_PRETTY ?? '1',
     // job answers deep-link into the UI of the dev server we started
     ...(config.externalTemporalAddress || process.env.TEMPORAL_UI_URL
       ? {}

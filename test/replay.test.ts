@@ -27,6 +27,7 @@ describe('replay: saved histories still run on the current workflow code', funct
       'retry.json',
       'reuse.json',
       'success.json',
+      'task-queues.json',
     ]);
   });
 

@@ -3,14 +3,8 @@ import { existsSync } from 'node:fs';
 import { assertErrorResponse } from '../helpers/assertions';
 import { molecularWeightScript } from '../helpers/canned-tools';
 import { postJson } from '../helpers/http';
-import { registerHandMadeTool } from '../helpers/registered-tools';
+import { napTool, registerHandMadeTool } from '../helpers/registered-tools';
 import { startTestStack, type TestStack } from '../helpers/stack';
-
-const napper = {
-  name: 'nap',
-  code: 'import time\n\ndef nap(seconds: float) -> dict:\n    time.sleep(seconds)\n    return {"slept": seconds}\n',
-  inputSchema: { type: 'object', properties: { seconds: { type: 'number' } }, required: ['seconds'] },
-};
 
 describe('the executor at its limits, over HTTP', function () {
   this.timeout(180_000);
@@ -25,7 +19,7 @@ describe('the executor at its limits, over HTTP', function () {
         script: molecularWeightScript(),
         env: { EXECUTOR_POOL_SIZE: '1', EXECUTOR_QUEUE_TIMEOUT_MS: '0', EXECUTOR_WALL_TIME_MS: '3000' },
       });
-      napId = (await registerHandMadeTool(stack, napper))._id.toHexString();
+      napId = (await registerHandMadeTool(stack, napTool))._id.toHexString();
     });
     after(async () => stack?.stop());
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { pollUntil, postJson } from '../helpers/http';
+import { findFreePort, waitForPort } from '../../infra/child-process';
+import { pollUntil, postJson, request } from '../helpers/http';
+import { napTool, registerHandMadeTool } from '../helpers/registered-tools';
 import { FINISHED, requirement } from '../helpers/jobs';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
@@ -82,5 +84,41 @@ describe('a worker stopped with SIGTERM in the middle of a job', function () {
     assert.equal(implementCalls.length, 2, 'each tool implemented once: nothing was redone');
     const tools = await stack.mongo.db.collection('tools').countDocuments({ job_id: created.body.jobId });
     assert.equal(tools, 2, 'one tool per requirement');
+  });
+});
+
+describe('the API stopped with SIGTERM while a request is in flight', function () {
+  this.timeout(120_000);
+  let stack: TestStack;
+  let api: ChildProcess | undefined;
+
+  before(async () => {
+    stack = await startTestStack({ script: catalogueScript(standardCatalogue), inProcessWorker: false });
+  });
+  after(async () => {
+    api?.kill('SIGKILL');
+    await stack?.stop();
+  });
+
+  it('finishes the request, refuses new connections, and exits 0', async () => {
+    const port = await findFreePort();
+    api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...stack.serviceEnv, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => api!.once('exit', (code) => resolve(code)));
+    await waitForPort('127.0.0.1', port, 60_000);
+    const tool = await registerHandMadeTool(stack, napTool);
+    const url = `http://127.0.0.1:${port}/api/v1/tools/${tool._id.toHexString()}/execute`;
+    const headers = { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' };
+    const inFlight = request(url, { method: 'POST', headers, body: JSON.stringify({ input: { seconds: 2 } }) });
+    await new Promise((resolve) => setTimeout(resolve, 700)); // the call is running in a sandbox
+    api.kill('SIGTERM');
+    const answer = await inFlight;
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.deepEqual(answer.body.output, { slept: 2 });
+    assert.equal(await exited, 0);
+    await assert.rejects(fetch(url, { method: 'POST', headers, body: '{}' }), 'the port is closed');
   });
 });

@@ -88,3 +88,10 @@ export const misbehavingTools = {
     inputSchema: { type: 'no-such-type' },
   },
 } satisfies Record<string, HandMadeTool>;
+
+/** Sleeps as long as it is asked to: a call that is still running when the test acts. */
+export const napTool: HandMadeTool = {
+  name: 'nap',
+  code: 'import time\n\ndef nap(seconds: float) -> dict:\n    time.sleep(seconds)\n    return {"slept": seconds}\n',
+  inputSchema: { type: 'object', properties: { seconds: { type: 'number' } }, required: ['seconds'] },
+};

@@ -91,6 +91,13 @@ const recordings: Record<string, (stack: TestStack) => Promise<void>> = {
     stack.model.setScript(catalogue);
   },
 
+  /** A plain job after the split into task queues (a patched() change): its activities on three queues. */
+  async 'task-queues'(stack) {
+    const job = await submit(stack, [MOLECULAR_WEIGHT], { reuse: false });
+    await waitEnded(stack, job);
+    await save(stack, 'task-queues', job);
+  },
+
   /** A job answered partly by a registered tool (the reuse lookup, a patched() change) and partly by the model. */
   async reuse(stack) {
     await waitEnded(stack, await submit(stack, [MOLECULAR_WEIGHT], { reuse: false }));
