@@ -43,9 +43,22 @@ function oneAtATimePerKey() {
   };
 }
 
+/** What this process last heard of a client's window. */
+interface KnownWindow {
+  remaining: number;
+  resetsAt: number;
+}
+
 /**
  * Requests per minute per client, counted in MongoDB so that every API process shares the count.
  * Over it: 429 RATE_LIMIT_EXCEEDED with Retry-After. Public routes (no tenant) are not counted.
+ *
+ * Every request is counted, but a request does not wait for its count while the client is known to
+ * be far from its limit (more than `headroom` requests left in its window, as of the last count
+ * this process saw, less what it let through since): the count is written behind it. Near the
+ * limit, or when nothing is known yet, the request waits for its count and is refused over the
+ * limit. So a request costs no MongoDB round trip in the common case, and a client can exceed its
+ * limit by at most what several processes let through within one count's round trip.
  */
 export function requestRateLimit(db: Db, perMinute: number): RequestHandler {
   const limiter = new RateLimiterMongo({
@@ -60,6 +73,32 @@ export function requestRateLimit(db: Db, perMinute: number): RequestHandler {
   });
   let indexes: Promise<void> | undefined;
   const serially = oneAtATimePerKey();
+  const headroom = Math.max(1, Math.floor(perMinute / 10));
+  const known = new Map<string, KnownWindow>();
+  /** requests let through whose count has not come back yet: not in `known` */
+  const uncounted = new Map<string, number>();
+  const count = (tenant: string) => {
+    uncounted.set(tenant, (uncounted.get(tenant) ?? 0) + 1);
+    return serially(tenant, () => limiter.consume(tenant))
+      .then(
+        (result) => {
+          known.set(tenant, { remaining: result.remainingPoints, resetsAt: Date.now() + result.msBeforeNext });
+        },
+        (rejection: unknown) => {
+          if (rejection instanceof RateLimiterRes) {
+            known.set(tenant, { remaining: 0, resetsAt: Date.now() + rejection.msBeforeNext });
+          }
+          throw rejection;
+        },
+      )
+      .finally(() => uncounted.set(tenant, (uncounted.get(tenant) ?? 1) - 1));
+  };
+  const farFromLimit = (tenant: string) => {
+    const window = known.get(tenant);
+    return (
+      window !== undefined && window.resetsAt > Date.now() && window.remaining - (uncounted.get(tenant) ?? 0) > headroom
+    );
+  };
 
   return async (_req, res, next) => {
     const tenant = tenantIfAny(res);
@@ -68,8 +107,12 @@ export function requestRateLimit(db: Db, perMinute: number): RequestHandler {
       indexes = undefined; // tried again by a later request
     });
     await indexes;
+    if (farFromLimit(tenant)) {
+      count(tenant).catch(() => undefined); // over the limit by now: the next request waits and is told
+      return next();
+    }
     try {
-      await serially(tenant, () => limiter.consume(tenant));
+      await count(tenant);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));

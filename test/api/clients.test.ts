@@ -486,6 +486,14 @@ describe('per-client limits: requests per minute and jobs running at once', func
     );
   }
 
+  it('counts every request, even the ones that did not wait for their count, one after another', async () => {
+    const steady = asClient(await stack.createApiKey('steady-client'));
+    for (let index = 0; index < PER_MINUTE; index += 1) {
+      assert.equal((await request(`${stack.apiUrl}/tools`, { headers: steady })).status, 200, `request ${index + 1}`);
+    }
+    assertLimited(await request(`${stack.apiUrl}/tools`, { headers: steady }), 60);
+  });
+
   it('answers 429 with Retry-After past RATE_LIMIT_PER_MINUTE, for that client only; public routes are not counted', async () => {
     const burst = asClient(await stack.createApiKey('bursty-client'));
     const answers = await Promise.all(

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
 import { findFreePort, waitForPort } from '../../infra/child-process';
-import { pollUntil, postJson, request } from '../helpers/http';
+import { postJson, request } from '../helpers/http';
 import { napTool, registerHandMadeTool } from '../helpers/registered-tools';
-import { FINISHED, requirement } from '../helpers/jobs';
+import { requirement, waitForJobEnd } from '../helpers/jobs';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
@@ -72,14 +72,9 @@ describe('a worker stopped with SIGTERM in the middle of a job', function () {
       WORKFLOW_BUNDLE_PATH: path.join(bundleDir, 'workflow-bundle.js'),
     });
     workers.push(second);
-    const { last } = await pollUntil(
-      `${stack.apiUrl}/jobs/${created.body.jobId}`,
-      (answer) => FINISHED.includes(answer.body.status),
-      150_000,
-      250,
-    );
-    assert.equal(last.body.status, 'completed', `${JSON.stringify(last.body)}\n${second.output()}`);
-    assert.deepEqual(last.body.failures, []);
+    const finished = await waitForJobEnd(stack, created.body.jobId, 150_000);
+    assert.equal(finished.status, 'completed', `${JSON.stringify(finished)}\n${second.output()}`);
+    assert.deepEqual(finished.failures, []);
     const implementCalls = stack.model.calls.filter((call) => call.schemaName === 'tool_implementation');
     assert.equal(implementCalls.length, 2, 'each tool implemented once: nothing was redone');
     const tools = await stack.mongo.db.collection('tools').countDocuments({ job_id: created.body.jobId });

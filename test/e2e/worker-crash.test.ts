@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { pollUntil, postJson } from '../helpers/http';
-import { FINISHED, requirement } from '../helpers/jobs';
+import { postJson } from '../helpers/http';
+import { requirement, waitForJobEnd } from '../helpers/jobs';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/wait';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
@@ -45,15 +45,10 @@ describe('(h) a worker killed with SIGKILL in the middle of a job', function () 
 
     const second = startWorkerProcess(stack.serviceEnv);
     workers.push(second);
-    const { last } = await pollUntil(
-      `${stack.apiUrl}/jobs/${created.body.jobId}`,
-      (answer) => FINISHED.includes(answer.body.status),
-      150_000,
-      250,
-    );
-    assert.equal(last.body.status, 'completed', `${JSON.stringify(last.body)}\n${second.output()}`);
-    assert.deepEqual(last.body.failures, []);
-    assert.deepEqual(last.body.toolFiles.map((tool: any) => tool.fileName).sort(), [
+    const finished = await waitForJobEnd(stack, created.body.jobId, 150_000);
+    assert.equal(finished.status, 'completed', `${JSON.stringify(finished)}\n${second.output()}`);
+    assert.deepEqual(finished.failures, []);
+    assert.deepEqual(finished.toolFiles.map((tool: any) => tool.fileName).sort(), [
       'calculate_molecular_weight.py',
       'convert_temperature.py',
     ]);

@@ -32,13 +32,18 @@ export async function runJobRequest(
 ): Promise<any> {
   const created = await postJson(`${stack.apiUrl}/jobs`, body, headers);
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  const { last } = await pollUntil(
-    `${stack.apiUrl}/jobs/${created.body.jobId}`,
-    (answer) => FINISHED.includes(answer.body.status),
-    timeoutMs,
-    200,
-    { headers },
-  );
+  return waitForJobEnd(stack, created.body.jobId, timeoutMs, headers);
+}
+
+/** Polls the job until it has ended (completed, failed or cancelled); returns its final answer. */
+export async function waitForJobEnd(
+  stack: TestStack,
+  jobId: string,
+  timeoutMs = 120_000,
+  headers: Record<string, string> = {},
+): Promise<any> {
+  const isOver = (answer: { body: any }) => FINISHED.includes(answer.body.status);
+  const { last } = await pollUntil(`${stack.apiUrl}/jobs/${jobId}`, isOver, timeoutMs, 200, { headers });
   return last.body;
 }
 
