@@ -7,6 +7,7 @@ import net from 'node:net';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { behindParentDeathWatchdog } from './parent-death';
 import { SetupError } from './setup-error';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -64,6 +65,8 @@ export interface ServiceSpec {
    * Run the child in its own process group, so a terminal's Ctrl-C reaches only
    * this process, which then stops its children in dependency order (the dev stack
    * does). Off by default: then a Ctrl-C stops the child together with its parent.
+   * Such a child no longer dies with its parent's group, so it runs behind a watchdog
+   * that kills its group when this process dies (see parent-death.ts).
    */
   ownProcessGroup?: boolean;
   /**
@@ -105,15 +108,28 @@ function killLeftoversOnExit(): void {
 export function spawnService(spec: ServiceSpec): RunningService {
   const output = spec.output ?? prefixedOutput(`[${spec.name}]`);
   const tail = new OutputTail();
-  const child = spawn(spec.command, spec.args, {
+  const ownProcessGroup = spec.ownProcessGroup ?? false;
+  const [command, args] = ownProcessGroup
+    ? behindParentDeathWatchdog(spec.command, spec.args)
+    : [spec.command, spec.args];
+  const child = spawn(command, args, {
     cwd: spec.cwd,
     env: spec.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: spec.ownProcessGroup ?? false,
+    // stdin is the watchdog's pipe: never written, it ends when this process does
+    stdio: [ownProcessGroup ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: ownProcessGroup,
   });
   killLeftoversOnExit();
   liveChildren.add(child);
-  if (spec.ownProcessGroup) groupLeaders.add(child);
+  if (ownProcessGroup) {
+    groupLeaders.add(child);
+    child.stdin?.on('error', () => {}); // EPIPE from a watchdog already gone changes nothing
+    child.once('exit', () => {
+      // What the child left behind must not keep its ports from a restart.
+      killGroup(child);
+      child.stdin?.destroy();
+    });
+  }
 
   let stopRequested = false;
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -159,15 +175,20 @@ function hasExited(child: ChildProcess): boolean {
  */
 function signalChild(child: ChildProcess, signal: NodeJS.Signals): void {
   if (hasExited(child)) return;
-  if (signal === 'SIGKILL' && groupLeaders.has(child) && child.pid !== undefined) {
-    try {
-      process.kill(-child.pid, signal);
-      return;
-    } catch {
-      // The group is already gone; fall through to the child itself.
-    }
-  }
+  if (signal === 'SIGKILL' && killGroup(child)) return;
   child.kill(signal);
+}
+
+/** SIGKILLs the process group the child leads; false when it leads none, or the group is gone. */
+function killGroup(child: ChildProcess): boolean {
+  if (!groupLeaders.has(child) || child.pid === undefined) return false;
+  try {
+    // The group id outlives its leader while any member lives, and is not reused until then.
+    process.kill(-child.pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {

@@ -3,6 +3,7 @@
  * Temporal dev server and FerretDB unless TEMPORAL_ADDRESS / MONGODB_URL name
  * existing ones, then runs the worker and the API with the environment pointing
  * at them. All state lives in the data dir, so a restart carries on where it stopped.
+ * A process that crashes is restarted (supervisor.ts); none outlives this one (parent-death.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { loadConfig } from '../config';
 import { findFreePort, requirePortFree, spawnService, waitForPort } from './child-process';
 import { projectRoot } from './cache';
 import { startFerretDb } from './ferretdb';
+import { whenParentDies } from './parent-death';
 import { provision, provisionNeedsFromEnv, type ProvisionedTools } from './provision';
 import { DEV_CLIENT_ID, ensureDevApiKey, type DevApiKey } from './dev-api-key';
 import { describeFailure, SetupError } from './setup-error';
@@ -22,7 +24,9 @@ const EMBEDDED_HOST = '127.0.0.1';
 /** tsx compiles the API on the fly and it connects to MongoDB and Temporal before listening. */
 const API_READY_TIMEOUT_MS = 120_000;
 const DUPLICATE_SIGNAL_WINDOW_MS = 1_000;
-const ANOTHER_INSTANCE = 'is another `npm start` running?';
+/** How long an orphaned `npm start` spends stopping politely before it kills what is left. */
+const ORPHANED_STOP_DEADLINE_MS = 5_000;
+const ANOTHER_INSTANCE = 'is another `npm start` (or a server left over from one) running?';
 
 const log = (line: string): void => console.log(`[start] ${line}`);
 
@@ -68,36 +72,42 @@ async function startBackingServices(
   let temporalAddress = config.externalTemporalAddress;
   if (!temporalAddress) {
     log(`starting the Temporal dev server (state in ${config.embeddedTemporal.dbFile})`);
-    const temporal = await startTemporalDevServer({
-      binaryPath: provisioned(tools.temporalCliPath, 'the temporal CLI'),
-      ...config.embeddedTemporal,
-      namespace: config.temporalNamespace,
-      host: EMBEDDED_HOST,
-      ownProcessGroup: true,
-    });
-    supervisor.add({ name: 'Temporal dev server', ...temporal });
+    const binaryPath = provisioned(tools.temporalCliPath, 'the temporal CLI');
+    const temporal = await supervisor.start('Temporal dev server', () =>
+      startTemporalDevServer({
+        binaryPath,
+        ...config.embeddedTemporal,
+        namespace: config.temporalNamespace,
+        host: EMBEDDED_HOST,
+        ownProcessGroup: true,
+      }),
+    );
     temporalAddress = temporal.address;
   }
 
   let mongoUrl = config.externalMongoUrl;
   if (!mongoUrl) {
     log(`starting FerretDB (data in ${config.embeddedMongo.dataDir})`);
-    const ferretDb = await startFerretDb({
-      binaryPath: provisioned(tools.ferretDbPath, 'FerretDB'),
-      ...config.embeddedMongo,
-      host: EMBEDDED_HOST,
-      ownProcessGroup: true,
-    });
-    supervisor.add({ name: 'FerretDB', ...ferretDb });
+    const binaryPath = provisioned(tools.ferretDbPath, 'FerretDB');
+    const ferretDb = await supervisor.start('FerretDB', () =>
+      startFerretDb({ binaryPath, ...config.embeddedMongo, host: EMBEDDED_HOST, ownProcessGroup: true }),
+    );
     mongoUrl = ferretDb.url;
   }
   return { temporalAddress, mongoUrl };
 }
 
-function spawnAppProcess(name: string, command: string[], env: NodeJS.ProcessEnv, supervisor: Supervisor): void {
+async function spawnAppProcess(
+  name: string,
+  command: string[],
+  env: NodeJS.ProcessEnv,
+  supervisor: Supervisor,
+): Promise<void> {
   const [program, ...args] = command;
   if (!program) throw new SetupError(`the ${name} command is empty`);
-  supervisor.add(spawnService({ name, command: program, args, env, cwd: projectRoot(), ownProcessGroup: true }));
+  await supervisor.start(name, () =>
+    Promise.resolve(spawnService({ name, command: program, args, env, cwd: projectRoot(), ownProcessGroup: true })),
+  );
 }
 
 function workerMetrics(config: StartConfig): string {
@@ -163,9 +173,9 @@ async function startStack(supervisor: Supervisor): Promise<void> {
       : { TEMPORAL_UI_URL: `http://localhost:${config.embeddedTemporal.uiPort}` }),
   };
   log('starting the worker and the API');
-  spawnAppProcess('worker', config.worker.command, appEnv, supervisor);
-  spawnAppProcess('api', config.api.command, appEnv, supervisor);
-  // If the API dies instead, the supervisor notices and ends the program before this times out.
+  await spawnAppProcess('worker', config.worker.command, appEnv, supervisor);
+  await spawnAppProcess('api', config.api.command, appEnv, supervisor);
+  // An API that dies is restarted; one that keeps dying makes the supervisor end the program.
   await waitForPort(reachableHost(config.api.bindHost), config.api.port, API_READY_TIMEOUT_MS);
   printBanner(config, temporalAddress, devKey, devKeyFile);
 }
@@ -189,6 +199,12 @@ function main(): void {
       process.exit(130); // child-process's exit hook SIGKILLs whatever still runs
     });
   }
+
+  // Killed launcher (tsx passes no SIGKILL on): nobody waits for a polite stop, so it is bounded.
+  whenParentDies(() => {
+    setTimeout(() => process.exit(1), ORPHANED_STOP_DEADLINE_MS); // the exit hook SIGKILLs the rest
+    void supervisor.stopAll('the process that started this one is gone; stopping everything', 1);
+  });
 
   startStack(supervisor).catch((error: unknown) => {
     console.error(`[start] ${describeFailure(error)}`);

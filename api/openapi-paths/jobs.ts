@@ -12,6 +12,7 @@ import {
   toolGenerationRequestSchema,
 } from '../contract';
 import { z } from '../contract/zod';
+import { serverSentEventSchema } from '../contract/server-sent-events';
 import { jsonAnswer, registerOperation } from './operation';
 
 const NO_SUCH_JOB = 'JOB_NOT_FOUND: no such job (another client’s jobs are not found either)';
@@ -116,7 +117,14 @@ export function registerJobPaths(registry: OpenAPIRegistry): void {
     responses: {
       200: {
         description: 'the event stream',
-        content: { 'text/event-stream': { schema: z.string().describe('Server-Sent Events: `stage`, then `job`') } },
+        content: {
+          'text/event-stream': {
+            schema: serverSentEventSchema(
+              ['stage', 'job'],
+              'the JSON of a JobStageEvent (`stage`) or a JobEndEvent (`job`)',
+            ),
+          },
+        },
       },
     },
     errors: { 400: BAD_JOB_ID, 404: NO_SUCH_JOB, 503: TEMPORAL_DOWN },

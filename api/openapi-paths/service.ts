@@ -7,6 +7,7 @@ import {
   jsonRpcMessageSchema,
 } from '../contract';
 import { z } from '../contract/zod';
+import { serverSentEventSchema } from '../contract/server-sent-events';
 import { jsonAnswer, registerOperation } from './operation';
 
 /** The service's own routes: health, metrics, this document and its page, and MCP. */
@@ -99,7 +100,7 @@ function registerMcpPaths(registry: OpenAPIRegistry): void {
         description: 'the JSON-RPC answer, as JSON or as a Server-Sent Events stream (per the Accept header)',
         content: {
           'application/json': { schema: jsonRpcBodySchema },
-          'text/event-stream': { schema: z.string() },
+          'text/event-stream': { schema: serverSentEventSchema(['message'], 'the JSON of one JSON-RPC message') },
         },
       },
       202: { description: 'a notification or response was accepted; nothing to answer' },

@@ -62,12 +62,15 @@ export function mcpRouter(dependencies: McpRouteDependencies): Router {
     },
   );
 
-  const router = Router();
-  router.use(mcpRequestGuards(dependencies.listenHost));
-  router.all('/', async (req, res) => {
+  const answerWithSdk: RequestHandler = async (req, res) => {
     const clientGone = clientGoneSignal(res);
     const response = await handler.fetch(toWebRequest(req, clientGone), { authInfo: principalOf(tenantOf(res)) });
     await sendWebResponse(response, res, clientGone);
-  });
+  };
+  const router = Router();
+  router.use(mcpRequestGuards(dependencies.listenHost));
+  // Only the documented methods reach the SDK: a web Request cannot even be built for TRACE or
+  // CONNECT (a 500 before), and every other method is answered like any route the document lacks.
+  router.route('/').post(answerWithSdk).get(answerWithSdk).delete(answerWithSdk);
   return router;
 }
