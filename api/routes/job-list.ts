@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { JobListing, SessionStore } from '../../store/sessions';
 import { jobListQuerySchema, type JobList, type JobListItem } from '../contract';
-import { invalidRequest } from '../http-errors';
+import { parseRequest } from '../http-errors';
 import { tenantOf } from '../tenant';
 import { temporalUiLink } from '../temporal-links';
 import { toProgressView } from '../jobs/job-views';
@@ -34,9 +34,8 @@ export function jobListHandler(sessions: SessionStore, settings: JobListSettings
   });
 
   return async (req, res) => {
-    const filter = jobListQuerySchema.safeParse(req.query);
-    if (!filter.success) throw invalidRequest(filter.error);
-    const { status, clientId } = filter.data;
+    const filter = parseRequest(jobListQuerySchema, req.query);
+    const { status, clientId } = filter;
     const page = await paginate(req.query, (window) =>
       sessions.listJobs(tenantOf(res), { jobStatus: status, userId: clientId }, window),
     );

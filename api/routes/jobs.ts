@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { idempotencyKeyHeaderSchema, jobIdSchema, toolGenerationRequestSchema } from '../contract';
-import { invalidRequest, parseRequest } from '../http-errors';
+import { parseRequest } from '../http-errors';
 import type { JobService } from '../jobs/job-service';
 import { tenantOf } from '../tenant';
 import { streamJobEvents } from './job-events';
@@ -8,9 +8,8 @@ import { streamJobEvents } from './job-events';
 export const MIRRORED_DATA_HEADER = 'X-Toolsmith-Data-Source';
 
 function parseJobId(raw: string): string {
-  const parsed = jobIdSchema.safeParse(raw);
-  if (!parsed.success) throw invalidRequest(parsed.error, ['jobId']);
-  return parsed.data;
+  const parsed = parseRequest(jobIdSchema, raw, ['jobId']);
+  return parsed;
 }
 
 export function jobsRouter(jobs: JobService): Router {

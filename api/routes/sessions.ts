@@ -15,7 +15,7 @@ import {
   type SessionView,
   type ToolProgressView,
 } from '../contract';
-import { HttpError, invalidRequest } from '../http-errors';
+import { HttpError, parseRequest } from '../http-errors';
 import { toProgressView } from '../jobs/job-views';
 import { tenantOf } from '../tenant';
 import { toToolDetails } from '../tool-views';
@@ -41,9 +41,8 @@ export async function paginate<T extends Pageable>(
   query: unknown,
   load: (page: PageWindow) => Promise<T[]>,
 ): Promise<Page<T>> {
-  const parsed = pageQuerySchema.safeParse(query);
-  if (!parsed.success) throw invalidRequest(parsed.error);
-  const { limit, cursor } = parsed.data;
+  const parsed = parseRequest(pageQuerySchema, query);
+  const { limit, cursor } = parsed;
   const found = await load({ limit: limit + 1, after: cursor });
   const items = found.slice(0, limit);
   const last = items.at(-1);
@@ -99,25 +98,22 @@ export function sessionsRouter(sessions: SessionStore): Router {
 
   /** The tenant's session; another tenant's answers exactly as an unknown id does. */
   async function findSession(tenant: string, raw: string): Promise<SessionDocument> {
-    const parsed = sessionIdSchema.safeParse(raw);
-    if (!parsed.success) throw invalidRequest(parsed.error, ['session_id']);
-    const session = await sessions.findById(tenant, new ObjectId(parsed.data.toLowerCase()));
-    if (!session) throw new HttpError('JOB_NOT_FOUND', `No session has the id "${parsed.data}".`, 404);
+    const parsed = parseRequest(sessionIdSchema, raw, ['session_id']);
+    const session = await sessions.findById(tenant, new ObjectId(parsed.toLowerCase()));
+    if (!session) throw new HttpError('JOB_NOT_FOUND', `No session has the id "${parsed}".`, 404);
     return session;
   }
 
   // The two listings come first: "/user/…" and "/status/…" are never read as a session id.
   router.get('/user/:user_id', async (req, res) => {
-    const userId = clientLabelSchema.safeParse(req.params.user_id);
-    if (!userId.success) throw invalidRequest(userId.error, ['user_id']);
-    const page = await paginate(req.query, (window) => sessions.listByUser(tenantOf(res), userId.data, window));
+    const userId = parseRequest(clientLabelSchema, req.params.user_id, ['user_id']);
+    const page = await paginate(req.query, (window) => sessions.listByUser(tenantOf(res), userId, window));
     res.json({ sessions: page.items.map(toSessionView), nextCursor: page.nextCursor } satisfies SessionPage);
   });
 
   router.get('/status/:status_value', async (req, res) => {
-    const status = sessionStatusSchema.safeParse(req.params.status_value);
-    if (!status.success) throw invalidRequest(status.error, ['status_value']);
-    const page = await paginate(req.query, (window) => sessions.listByStatus(tenantOf(res), status.data, window));
+    const status = parseRequest(sessionStatusSchema, req.params.status_value, ['status_value']);
+    const page = await paginate(req.query, (window) => sessions.listByStatus(tenantOf(res), status, window));
     res.json({ sessions: page.items.map(toSessionView), nextCursor: page.nextCursor } satisfies SessionPage);
   });
 

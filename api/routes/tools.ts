@@ -4,7 +4,7 @@ import { ServiceError } from '../../errors';
 import type { ToolDocument } from '../../store/documents';
 import type { ToolStore } from '../../store/tools';
 import { toolListQuerySchema, toolVersionQuerySchema, type ToolList, type ToolView } from '../contract';
-import { invalidRequest } from '../http-errors';
+import { parseRequest } from '../http-errors';
 import { tenantOf } from '../tenant';
 import { createToolLookup } from '../tool-lookup';
 import { toToolSummary, toToolView } from '../tool-views';
@@ -23,9 +23,8 @@ export function toolsRouter(tools: ToolStore): Router {
   }
 
   router.get('/', async (req, res) => {
-    const filter = toolListQuerySchema.safeParse(req.query);
-    if (!filter.success) throw invalidRequest(filter.error);
-    const { name, status, sessionId, jobId } = filter.data;
+    const filter = parseRequest(toolListQuerySchema, req.query);
+    const { name, status, sessionId, jobId } = filter;
     const page = await paginate(req.query, (window) =>
       tools.list(
         tenantOf(res),
@@ -38,9 +37,8 @@ export function toolsRouter(tools: ToolStore): Router {
 
   // Before "/:toolId": "by-name" is never read as an id.
   router.get('/by-name/:name', async (req, res) => {
-    const query = toolVersionQuerySchema.safeParse(req.query);
-    if (!query.success) throw invalidRequest(query.error);
-    res.json(await withVersions(await lookup.byName(tenantOf(res), req.params.name, query.data.version)));
+    const query = parseRequest(toolVersionQuerySchema, req.query);
+    res.json(await withVersions(await lookup.byName(tenantOf(res), req.params.name, query.version)));
   });
 
   router.get('/:toolId', async (req, res) => {

@@ -3,6 +3,17 @@
  * suite and the warm pool's run the same attacks, so both sandboxes are held to the same bar.
  */
 
+import type { SandboxLimits } from '../../sandbox/runner';
+
+/** Small enough that each attack hits its limit in seconds; each test narrows one where it needs to. */
+export const ATTACK_LIMITS: SandboxLimits = {
+  wallTimeMs: 15_000,
+  memoryMb: 1024,
+  outputBytes: 100_000,
+  cpuSeconds: 10,
+  processes: 32,
+};
+
 /** Python source defining `f()` with the given body (written at the left margin here). */
 export const toolSource = (body: string, imports = 'import os') =>
   [

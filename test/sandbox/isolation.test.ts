@@ -8,7 +8,7 @@ import { createSandbox, type Sandbox, type SandboxLimits, type SandboxReply } fr
 import { molecularWeightCode } from '../helpers/canned-tools';
 import { provisionedTools } from '../helpers/stack';
 import { rejectsSandboxUnavailable } from '../helpers/assertions';
-import { attacks, toolSource } from '../helpers/sandbox-attacks';
+import { ATTACK_LIMITS, attacks, toolSource } from '../helpers/sandbox-attacks';
 
 /**
  * The attacks of issue 3 (g), each against the real bubblewrap and the real tool runtime: every one
@@ -17,13 +17,6 @@ import { attacks, toolSource } from '../helpers/sandbox-attacks';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const SECRET = 's3cr3t';
-const LIMITS: SandboxLimits = {
-  wallTimeMs: 15_000,
-  memoryMb: 1024,
-  outputBytes: 100_000,
-  cpuSeconds: 10,
-  processes: 32,
-};
 
 function expectReply(outcome: SandboxReply<ToolCallReply>): ToolCallReply {
   assert.ok(outcome.ok, outcome.ok ? '' : `the run broke down: ${outcome.problem}`);
@@ -45,7 +38,7 @@ describe('sandbox isolation: the attacks of issue 3 are stopped and reported', f
     bwrapPath = tools.bwrapPath;
     process.env.TOOLSMITH_TEST_SECRET = SECRET;
     process.env.OPENAI_API_KEY = `sk-${SECRET}`;
-    sandbox = createSandbox({ runtimeDir, bwrapPath, limits: LIMITS });
+    sandbox = createSandbox({ runtimeDir, bwrapPath, limits: ATTACK_LIMITS });
   });
 
   after(() => {
@@ -219,7 +212,7 @@ return results`),
     assert.equal(outcome.ok, false);
     assert.equal(outcome.ok ? undefined : outcome.limit, 'output');
     assert.match(outcome.ok ? '' : outcome.problem, /printed more than 100000 bytes/);
-    assert.ok(outcome.exit.stdout.length <= LIMITS.outputBytes);
+    assert.ok(outcome.exit.stdout.length <= ATTACK_LIMITS.outputBytes);
     assert.ok(Date.now() - started < 10_000);
   });
 
@@ -270,7 +263,7 @@ return found`),
 
   describe('fails closed', () => {
     it('when bubblewrap is missing', async () => {
-      const broken = createSandbox({ runtimeDir, bwrapPath: '/nonexistent/bwrap', limits: LIMITS });
+      const broken = createSandbox({ runtimeDir, bwrapPath: '/nonexistent/bwrap', limits: ATTACK_LIMITS });
       await rejectsSandboxUnavailable(
         broken.request({ mode: 'probe' }),
         /bubblewrap was not found.*\/nonexistent\/bwrap/,
@@ -279,7 +272,7 @@ return found`),
     });
 
     it('when "bubblewrap" cannot create the sandbox', async () => {
-      const broken = createSandbox({ runtimeDir, bwrapPath: '/bin/false', limits: LIMITS });
+      const broken = createSandbox({ runtimeDir, bwrapPath: '/bin/false', limits: ATTACK_LIMITS });
       await rejectsSandboxUnavailable(
         broken.request({ mode: 'probe' }),
         /bubblewrap could not create the sandbox \(exit code 1/,
@@ -287,7 +280,7 @@ return found`),
     });
 
     it('when bubblewrap rejects its arguments (e.g. a runtime it cannot bind)', async () => {
-      const broken = createSandbox({ runtimeDir, bwrapPath, limits: LIMITS });
+      const broken = createSandbox({ runtimeDir, bwrapPath, limits: ATTACK_LIMITS });
       // a tmpfs of size 0 is refused by bubblewrap itself, before anything runs
       await rejectsSandboxUnavailable(
         broken.request({ mode: 'probe' }, { tmpBytes: 0 }),
@@ -296,12 +289,17 @@ return found`),
     });
 
     it('when the given cgroup parent is a plain directory, which would limit nothing', async () => {
-      const broken = createSandbox({ runtimeDir, bwrapPath, limits: LIMITS, cgroupParent: os.tmpdir() });
+      const broken = createSandbox({ runtimeDir, bwrapPath, limits: ATTACK_LIMITS, cgroupParent: os.tmpdir() });
       await rejectsSandboxUnavailable(broken.request({ mode: 'probe' }), /is not in a cgroup v2 file system/);
     });
 
     it('when the processes cannot be limited (an unusable cgroup)', async () => {
-      const broken = createSandbox({ runtimeDir, bwrapPath, limits: LIMITS, cgroupParent: '/nonexistent/cgroup' });
+      const broken = createSandbox({
+        runtimeDir,
+        bwrapPath,
+        limits: ATTACK_LIMITS,
+        cgroupParent: '/nonexistent/cgroup',
+      });
       await rejectsSandboxUnavailable(
         broken.request({ mode: 'probe' }),
         /cannot create the per-run cgroups under \/nonexistent\/cgroup/,

@@ -12,21 +12,13 @@ import type { Stores } from '../../store';
 import { molecularWeightCode, standardCatalogue } from '../helpers/canned-tools';
 import { provisionedTools } from '../helpers/stack';
 import { rejectsSandboxUnavailable } from '../helpers/assertions';
-import { attacks, toolSource } from '../helpers/sandbox-attacks';
+import { ATTACK_LIMITS, attacks, toolSource } from '../helpers/sandbox-attacks';
 
 /**
  * The warm path (issue 7, item 3): a pool of bubblewrap sandboxes whose zygote forks a fresh
  * worker per call. Every attack here runs in a sandbox the next call will use: nothing of it may
  * reach that call, and no crash or limit may break the pool.
  */
-
-const LIMITS: SandboxLimits = {
-  wallTimeMs: 10_000,
-  memoryMb: 1024,
-  outputBytes: 100_000,
-  cpuSeconds: 10,
-  processes: 32,
-};
 
 function replyOf(outcome: SandboxReply<ToolCallReply>): ToolCallReply {
   assert.ok(outcome.ok, outcome.ok ? '' : `the call broke down: ${outcome.problem}`);
@@ -82,7 +74,7 @@ describe('sandbox pool: warm sandboxes, a fresh forked process per call', functi
 
   before(async () => {
     const tools = await provisionedTools();
-    base = { runtimeDir: tools.toolRuntime.venvDir, bwrapPath: tools.bwrapPath, limits: LIMITS };
+    base = { runtimeDir: tools.toolRuntime.venvDir, bwrapPath: tools.bwrapPath, limits: ATTACK_LIMITS };
     pool = newPool({ size: 1, minWarm: 1, queueTimeoutMs: 30_000 });
     await pool.warm();
   });
@@ -380,7 +372,7 @@ return os.getppid()`,
       );
       assert.equal(limitOf(outcome), 'output');
       assert.match(problemOf(outcome), /^printed more than 100000 bytes \(the output limit\) and was killed/);
-      assert.ok(outcome.exit.stdout.length <= LIMITS.outputBytes);
+      assert.ok(outcome.exit.stdout.length <= ATTACK_LIMITS.outputBytes);
     });
 
     it('a result larger than the output limit', async () => {
