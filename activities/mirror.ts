@@ -1,7 +1,7 @@
 import { ObjectId } from 'mongodb';
 import { DEFAULT_TENANT, type JobStatus, type SessionStatus } from '../store/documents';
 import type { Stores } from '../store';
-import type { JobProgress, ToolFailure, ToolProgress, ToolRequirement } from '../workflows/definitions';
+import type { JobProgress, JobResult, ToolFailure, ToolProgress, ToolRequirement } from '../workflows/definitions';
 
 export interface MirrorJobInput {
   jobId: string;
@@ -24,6 +24,10 @@ export interface MirrorJobInput {
   failures: ToolFailure[];
   error: { code: string; message: string } | null;
   revision: number;
+  /** the run writing (absent in runs started before it was mirrored) */
+  runId?: string;
+  /** the completed run's summary, in its final write only (absent before it was mirrored) */
+  summary?: JobResult['summary'] | null;
 }
 
 /** Copies the workflow's state into `sessions`, so the API can answer when Temporal cannot. */
@@ -66,6 +70,8 @@ export function createMirrorActivity(stores: Stores) {
       })),
       error: input.error,
       revision: input.revision,
+      runId: input.runId ?? null,
+      summary: input.summary ?? null,
       at: new Date(),
     });
   };

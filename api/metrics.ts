@@ -1,9 +1,9 @@
 import type { Request, RequestHandler } from 'express';
 import type { Db } from 'mongodb';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobStatus, SessionDocument } from '../store/documents';
+import { jobStatuses } from './contract';
+import type { SessionDocument } from '../store/documents';
 
-const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 /** the label of a request no route matched: raw URLs never become labels (unbounded series) */
 const UNMATCHED_ROUTE = 'unmatched';
 
@@ -58,7 +58,7 @@ export function createApiMetrics(db: Db, onScrapeProblem: (problem: string) => v
       this.reset();
       try {
         const counts = await jobsByStatus(db);
-        for (const status of JOB_STATUSES) this.set({ status }, counts.get(status) ?? 0);
+        for (const status of jobStatuses) this.set({ status }, counts.get(status) ?? 0);
       } catch (error) {
         // A scrape still answers (with the HTTP series) while MongoDB is down.
         onScrapeProblem(`could not count jobs for /metrics: ${(error as Error).message}`);

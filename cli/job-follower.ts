@@ -1,4 +1,4 @@
-import type { JobResponse, JobStatus } from '../api/contract';
+import { endedJobStatuses, type JobResponse, type JobStatus } from '../api/contract';
 import { CliError, type ToolsmithApi } from './api-client';
 import { readServerSentEvents } from './sse';
 import type { ToolStage } from '../workflows/definitions';
@@ -32,10 +32,8 @@ export interface FollowOptions {
   maxReconnectAttempts?: number;
 }
 
-const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-
 export function isFinished(status: JobStatus): boolean {
-  return FINISHED.includes(status);
+  return (endedJobStatuses as readonly JobStatus[]).includes(status);
 }
 
 /** A 404/405/501 on the events URL means this API has no events stream: polling still works. */

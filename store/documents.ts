@@ -1,5 +1,12 @@
 import type { ObjectId } from 'mongodb';
-import type { JobStatus, SessionStatus, ToolRequirement, ToolStage, ToolStatus } from '../api/contract';
+import type {
+  GenerationSummary,
+  JobStatus,
+  SessionStatus,
+  ToolRequirement,
+  ToolStage,
+  ToolStatus,
+} from '../api/contract';
 
 /** MongoDB document shapes (snake_case, as the contract's collections section describes). */
 
@@ -54,6 +61,10 @@ export interface SessionDocument {
   tool_progress: ToolProgressDocument[];
   failures: ToolFailureDocument[];
   error: { code: string; message: string } | null;
+  /** the run that wrote this state (absent in sessions mirrored before it was recorded) */
+  run_id?: string | null;
+  /** a completed run's summary, exactly as the job answer shows it (absent before it was recorded) */
+  summary?: GenerationSummary | null;
   /** increases with every mirrored state change, so a late, older write never overwrites a newer one */
   revision: number;
   created_at: Date;

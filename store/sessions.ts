@@ -10,6 +10,7 @@ import {
   type ToolProgressDocument,
   type ToolRequirementDocument,
 } from './documents';
+import type { GenerationSummary } from '../api/contract';
 import { isDuplicateKeyError } from './mongo';
 import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
 
@@ -31,6 +32,8 @@ export interface SessionMirror {
   failures: ToolFailureDocument[];
   error: { code: string; message: string } | null;
   revision: number;
+  runId: string | null;
+  summary: GenerationSummary | null;
   at: Date;
 }
 
@@ -103,6 +106,8 @@ export function createSessionStore(db: Db) {
               failures: state.failures,
               error: state.error,
               revision: state.revision,
+              run_id: state.runId,
+              summary: state.summary,
               updated_at: state.at,
               // Constant per job, so rewriting them is harmless; not in $setOnInsert, because FerretDB
               // v1 drops the fields that $setOnInsert sets to null (a job without metadata).

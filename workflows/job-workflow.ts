@@ -108,7 +108,7 @@ function describeValidationFailure(validation: ValidateToolOutput, attempts: num
  * same workflow id that keeps the tools earlier runs made and regenerates only the rest.
  */
 export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
-  const { workflowId: jobId } = workflowInfo();
+  const { workflowId: jobId, runId } = workflowInfo();
   const { maxRepairRounds, toolDeadlineMs } = input.settings;
   const runNumber = input.previousRun?.runNumber ?? 0;
   /** idempotency keys of this run's writes: a retry must not find the failed run's drafts and tools */
@@ -134,6 +134,8 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   let revision = runNumber * REVISIONS_PER_RUN;
   let totalTokens = 0;
   let jobError: MirrorJobInput['error'] = null;
+  /** set when the run completes, so the final mirror holds the whole answer and the API need not ask Temporal */
+  let finalSummary: JobResult['summary'] | null = null;
 
   const progress = (): JobProgress => {
     const count = (stages: ToolStage[]) => tools.filter((tool) => stages.includes(tool.stage)).length;
@@ -190,6 +192,8 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       failures,
       error: jobError,
       revision,
+      runId,
+      summary: finalSummary,
     });
   };
 
@@ -411,16 +415,13 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
   }
 
   status = 'completed';
-  await finishMirroring();
-  return {
-    tools: generated,
-    failures,
-    summary: {
-      totalRequested: tools.length,
-      successful: generated.length,
-      failed: failures.length,
-      totalTokens,
-      reused: tools.filter((tool) => tool.reused).length,
-    },
+  finalSummary = {
+    totalRequested: tools.length,
+    successful: generated.length,
+    failed: failures.length,
+    totalTokens,
+    reused: tools.filter((tool) => tool.reused).length,
   };
+  await finishMirroring();
+  return { tools: generated, failures, summary: finalSummary };
 }

@@ -9,6 +9,9 @@ export const jobStatuses = ['pending', 'running', 'completed', 'failed', 'cancel
 export const jobStatusSchema = oneOf(jobStatuses).openapi('JobStatus');
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
+/** a job in one of these has ended: nothing changes it but a retry */
+export const endedJobStatuses = ['completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
+
 /** a run that a worker has picked up is never `pending` again */
 export type WorkflowJobStatus = Exclude<JobStatus, 'pending'>;
 

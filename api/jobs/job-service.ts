@@ -1,4 +1,5 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
 import { ServiceError } from '../../errors';
 import type { Stores } from '../../store';
@@ -37,6 +38,9 @@ export interface JobServiceDependencies {
   admission: JobAdmission;
 }
 
+const RETRY_MIRROR_WAIT_MS = 5_000;
+const RETRY_MIRROR_POLL_MS = 25;
+
 /** What a job is started with, apart from the ids and the time, which a submission fixes. */
 function newJobInput(
   tenant: string,
@@ -74,6 +78,20 @@ export function createJobService({ temporal, stores, links, generation, admissio
       toolFiles,
       temporalRef(links, description.workflowId, description.runId),
     );
+  }
+
+  /**
+   * Until the new run's first mirror write replaces the ended run's final state, GET would answer
+   * that state from the mirror: a client polling after its retry must not see the old run's end.
+   * Bounded, for a run no worker picks up; GET then shows the old end until one does.
+   */
+  async function untilRunMirrored(tenant: string, jobId: string, runNumber: number): Promise<void> {
+    const deadline = Date.now() + RETRY_MIRROR_WAIT_MS;
+    while (Date.now() < deadline) {
+      const session = await stores.sessions.findByJobId(tenant, jobId);
+      if (session && session.run_number >= runNumber) return;
+      await sleep(RETRY_MIRROR_POLL_MS);
+    }
   }
 
   /** Takes a running-job place, then starts the run; the place is given back when the start fails. */
@@ -201,7 +219,9 @@ export function createJobService({ temporal, stores, links, generation, admissio
         settings: generation,
         previousRun: { runNumber: (session.run_number ?? 0) + 1, keptTools },
       };
-      return (await started(tenant, input, await admitAndStart(input, tenant, false))).job;
+      const answer = await started(tenant, input, await admitAndStart(input, tenant, false));
+      await untilRunMirrored(tenant, jobId, input.previousRun!.runNumber);
+      return answer.job;
     },
 
     /**
@@ -223,6 +243,8 @@ export function createJobService({ temporal, stores, links, generation, admissio
      */
     async getJob(tenant: string, jobId: string): Promise<JobAnswer> {
       const session = await mirror.sessionOf(tenant, jobId);
+      // A run's final mirror write is its last act, so Temporal would say nothing more.
+      if (session && mirror.holdsFinalState(session)) return { job: await mirror.answer(session), fromMirror: true };
       let description: WorkflowExecutionDescription | null;
       try {
         description = await temporal.describe(jobId);

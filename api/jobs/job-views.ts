@@ -148,7 +148,7 @@ export function liveJobView(
   }
 }
 
-/** A job answered from its mirrored session alone, when Temporal cannot be asked. */
+/** A job answered from its mirrored session alone: an ended run's final state, or whatever is there when Temporal cannot be asked. */
 export function mirroredJobView(session: SessionDocument, toolFiles: ToolFile[], temporal: TemporalRef): JobResponse {
   const finished = session.job_status === 'completed';
   return jobResponse({
@@ -165,7 +165,7 @@ export function mirroredJobView(session: SessionDocument, toolFiles: ToolFile[],
             error: failure.error,
             code: failure.code,
           })),
-          summary: {
+          summary: session.summary ?? {
             totalRequested: session.progress.total,
             successful: session.progress.completed,
             failed: session.progress.failed,

@@ -378,6 +378,8 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
         toolProgress: [],
         toolIds: [],
         failures: [],
+        runId: null,
+        summary: null,
         error: null,
         revision: 1,
         at: createdAt,

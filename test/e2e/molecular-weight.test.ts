@@ -17,7 +17,7 @@ describe('a molecular-weight job, end to end on real Temporal, MongoDB protocol 
   this.timeout(240_000);
   let stack: TestStack;
   let created: { status: number; body: any };
-  let seen: { status: number; body: any }[];
+  let seen: { status: number; body: any; headers: Headers }[];
   let finished: { status: number; body: any; headers: Headers };
 
   before(async () => {
@@ -73,6 +73,20 @@ describe('a molecular-weight job, end to end on real Temporal, MongoDB protocol 
     assert.equal(tool.registered, true);
     assert.equal(tool.endpoint, null);
     assert.match(tool.code, /def calculate_molecular_weight\(smiles: str\)/);
+  });
+
+  it('answers the finished job from the MongoDB mirror alone, as Temporal would have, with the run id', async () => {
+    assert.equal(finished.headers.get('x-toolsmith-data-source'), 'mongodb-mirror');
+    const running = seen.filter((answer) => answer.body.status === 'running');
+    assert.ok(running.length > 0 && running.every((answer) => answer.headers.get('x-toolsmith-data-source') === null));
+    const live = await stack.env.client.workflow.getHandle(created.body.jobId).describe();
+    assert.equal(finished.body.temporal.runId, live.runId);
+    const result = await stack.env.client.workflow.getHandle(created.body.jobId).result();
+    assert.deepEqual(finished.body.summary, result.summary, 'the summary the run returned');
+    assert.deepEqual(
+      finished.body.toolFiles.map((tool: { toolId: string }) => tool.toolId),
+      result.tools.map((tool: { toolId: string }) => tool.toolId),
+    );
   });
 
   it('returns code that computes ethanol (CCO) ≈ 46.07 when run', async () => {

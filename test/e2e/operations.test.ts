@@ -94,6 +94,11 @@ describe('operating jobs: Web UI search attributes, retry, cancel, live events',
     assert.equal(retried.status, 202, JSON.stringify(retried.body));
     assert.equal(retried.body.jobId, created.jobId);
     assert.notEqual(retried.body.temporal.runId, firstRun.temporal.runId);
+    const rightAfter = await request(`${stack.apiUrl}/jobs/${created.jobId}`);
+    assert.ok(
+      !FINISHED.includes(rightAfter.body.status),
+      `right after the retry answered, the job is not shown as the earlier run ended: ${rightAfter.body.status}`,
+    );
     const again = await postJson(`${stack.apiUrl}/jobs/${created.jobId}/retry`, {});
     assert.equal(again.status, 409, 'a running job cannot be retried');
 
@@ -111,6 +116,7 @@ describe('operating jobs: Web UI search attributes, retry, cancel, live events',
       'only the failed tool went back to the model',
     );
     assert.equal(secondRun.createdAt, firstRun.createdAt);
+    assert.equal(secondRun.temporal.runId, retried.body.temporal.runId, 'the ended job is the new run');
 
     const earlier = await stack.env.client.workflow.getHandle(created.jobId, firstRun.temporal.runId).describe();
     assert.equal(earlier.status.name, 'COMPLETED', 'the earlier run stays inspectable');

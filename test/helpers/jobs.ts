@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { pollUntil, postJson } from './http';
 import type { TestStack } from './stack';
+import { endedJobStatuses } from '../../api/contract';
 
-export const FINISHED = ['completed', 'failed', 'cancelled'];
+export const FINISHED: readonly string[] = endedJobStatuses;
 
 export function requirement(description: string) {
   return { description, input: 'as described', output: 'as described' };
