@@ -45,6 +45,9 @@ const environmentSchema = z.object({
   /** `npm start`'s commands for the API and the worker (split on white space), instead of `tsx <entry point>` */
   TOOLSMITH_API_COMMAND: optionalNonEmpty,
   TOOLSMITH_WORKER_COMMAND: optionalNonEmpty,
+  /** `npm start` restarts a crashed process unless it crashed this often within the window; then it stops everything */
+  RESTART_MAX_CRASHES: z.coerce.number().int().min(1).default(5),
+  RESTART_WINDOW_MS: z.coerce.number().int().min(1).default(60_000),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tool-generation'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
@@ -170,6 +173,7 @@ export interface Config {
     mongoPort: number;
     apiCommand?: string[];
     workerCommand?: string[];
+    restart: { maxCrashes: number; windowMs: number };
   };
 }
 
@@ -246,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // split on white space, no quoting: run without a shell, so the supervisor's signals reach the program
       apiCommand: e.TOOLSMITH_API_COMMAND?.split(/\s+/),
       workerCommand: e.TOOLSMITH_WORKER_COMMAND?.split(/\s+/),
+      restart: { maxCrashes: e.RESTART_MAX_CRASHES, windowMs: e.RESTART_WINDOW_MS },
     },
   };
 }

@@ -1,3 +1,5 @@
+import { ConfigError } from '../config';
+
 /**
  * A failure the user fixes by reading the message (something missing, a port taken,
  * a server that would not start). Entry points print only the message for these:
@@ -9,7 +11,7 @@ export class SetupError extends Error {
 
 /** The text to show for a failure at an entry point (provision-cli, start). */
 export function describeFailure(error: unknown): string {
-  if (error instanceof SetupError) return error.message;
+  if (error instanceof SetupError || error instanceof ConfigError) return error.message;
   if (error instanceof Error) return error.stack ?? error.message;
   return String(error);
 }

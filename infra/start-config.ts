@@ -22,6 +22,8 @@ export interface StartConfig {
   worker: { command: string[] };
   /** where the worker serves /metrics (0: a free port it picks itself) */
   workerMetricsPort: number;
+  /** when a process that keeps crashing stops being restarted */
+  restart: { maxCrashes: number; windowMs: number };
 }
 
 const tsx = (entryPoint: string) => [path.join(projectRoot(), 'node_modules', '.bin', 'tsx'), entryPoint];
@@ -48,5 +50,6 @@ export function readStartConfig(env: NodeJS.ProcessEnv = process.env): StartConf
     },
     worker: { command: config.embedded.workerCommand ?? tsx('worker/main.ts') },
     workerMetricsPort: config.metrics.workerPort,
+    restart: config.embedded.restart,
   };
 }

@@ -16,7 +16,7 @@ import { provision, provisionNeedsFromEnv, type ProvisionedTools } from './provi
 import { DEV_CLIENT_ID, ensureDevApiKey, type DevApiKey } from './dev-api-key';
 import { describeFailure, SetupError } from './setup-error';
 import { readStartConfig, type StartConfig } from './start-config';
-import { Supervisor } from './supervisor';
+import { DEFAULT_RESTART_POLICY, Supervisor } from './supervisor';
 import { startTemporalDevServer } from './temporal-dev-server';
 
 /** Embedded servers listen on loopback only: they have no authentication. */
@@ -141,8 +141,7 @@ function printBanner(config: StartConfig, temporalAddress: string, devKey: DevAp
   );
 }
 
-async function startStack(supervisor: Supervisor): Promise<void> {
-  const config = readStartConfig();
+async function startStack(config: StartConfig, supervisor: Supervisor): Promise<void> {
   // PORT=0 means any free port here as everywhere: chosen now, so the banner can say which.
   if (config.api.port === 0) config.api.port = await findFreePort();
   await requireFreePorts(config);
@@ -180,8 +179,18 @@ async function startStack(supervisor: Supervisor): Promise<void> {
   printBanner(config, temporalAddress, devKey, devKeyFile);
 }
 
+function readConfigOrExit(): StartConfig {
+  try {
+    return readStartConfig();
+  } catch (error) {
+    console.error(`[start] ${describeFailure(error)}`);
+    process.exit(1);
+  }
+}
+
 function main(): void {
-  const supervisor = new Supervisor(log);
+  const config = readConfigOrExit();
+  const supervisor = new Supervisor(log, { ...DEFAULT_RESTART_POLICY, ...config.restart });
   void supervisor.finished.then((exitCode) => process.exit(exitCode));
 
   // Children run in their own process groups (see ownProcessGroup), so these
@@ -206,7 +215,7 @@ function main(): void {
     void supervisor.stopAll('the process that started this one is gone; stopping everything', 1);
   });
 
-  startStack(supervisor).catch((error: unknown) => {
+  startStack(config, supervisor).catch((error: unknown) => {
     console.error(`[start] ${describeFailure(error)}`);
     void supervisor.stopAll('start failed; stopping what was started', 1);
   });

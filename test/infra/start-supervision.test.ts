@@ -1,175 +1,43 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { findFreePort, forEachLine, isPortFree, spawnService } from '../../infra/child-process';
+import { spawnService } from '../../infra/child-process';
 import { Supervisor } from '../../infra/supervisor';
+import { commandLine, IsolatedStart } from '../helpers/start-run';
 import { waitFor } from '../helpers/wait';
 
-const projectRoot = path.resolve(__dirname, '../..');
-const PORT_SETTINGS = [
-  'PORT',
-  'TEMPORAL_DEV_PORT',
-  'TEMPORAL_UI_PORT',
-  'EMBEDDED_MONGODB_PORT',
-  'WORKER_METRICS_PORT',
-  'TEMPORAL_METRICS_PORT',
-] as const;
-const BANNER = 'Toolsmith is running';
-const STARTUP_TIMEOUT_MS = 60_000;
 /** An orphaned `npm start` notices within 0.5 s and then has 5 s before it kills what is left. */
 const ORPHAN_CLEANUP_TIMEOUT_MS = 10_000;
 
-/**
- * One `npm start`, as a person runs it: tsx, which runs the supervisor in a node of its own. In a
- * process group of its own, as a process manager keeps a service, so the group can be killed.
- */
-class StartRun {
-  readonly process: ChildProcess;
-  readonly output: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(env: NodeJS.ProcessEnv) {
-    this.process = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['infra/start.ts'], {
-      cwd: projectRoot,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    for (const stream of [this.process.stdout!, this.process.stderr!]) {
-      forEachLine(stream, (line) => this.output.push(line));
-    }
-    this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Every pid the supervisor reported for `service`, oldest first. */
-  pidsOf(service: string): number[] {
-    const reported = new RegExp(`^\\[start\\] ${service} is running \\(pid (\\d+)\\)$`);
-    return this.output.flatMap((line) => {
-      const match = reported.exec(line);
-      return match ? [Number(match[1])] : [];
-    });
-  }
-
-  lastOutput(): string {
-    return this.output.slice(-60).join('\n');
-  }
-
-  async waitForBanner(): Promise<void> {
-    const exitedEarly = this.exited.then((status) => {
-      throw new Error(`npm start ended (${JSON.stringify(status)}) before its banner:\n${this.lastOutput()}`);
-    });
-    const banner = waitFor(() => this.output.includes(BANNER + ':'), STARTUP_TIMEOUT_MS, 'the banner');
-    exitedEarly.catch(() => {});
-    await Promise.race([banner, exitedEarly]).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${this.lastOutput()}`);
-    });
-  }
-}
-
-/** Pids of live processes whose environment names this data dir: everything a run started. */
-async function processesOfRun(dataDir: string): Promise<number[]> {
-  const marker = `TOOLSMITH_DATA_DIR=${dataDir}`;
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = await readFile(`/proc/${entry}/environ`, 'utf8');
-      if (environ.split('\0').includes(marker)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
-}
-
-async function commandLine(pid: number): Promise<string> {
-  return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ');
-}
-
-async function takenPorts(ports: Record<string, number>): Promise<string[]> {
-  const taken: string[] = [];
-  for (const [setting, port] of Object.entries(ports)) {
-    if (!(await isPortFree('127.0.0.1', port))) taken.push(`${setting}=${port}`);
-  }
-  return taken;
-}
-
-interface Health {
-  status?: string;
-  database?: string;
-}
-
-async function health(apiPort: number): Promise<Health> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${apiPort}/api/v1/health`);
-    return (await response.json()) as Health;
-  } catch {
-    return {};
-  }
-}
-
 describe('npm start supervises its processes', function () {
   this.timeout(150_000);
-  let dataDir: string;
-  let ports: Record<(typeof PORT_SETTINGS)[number], number>;
-  let env: NodeJS.ProcessEnv;
-  const runs: StartRun[] = [];
-
-  const startRun = async (): Promise<StartRun> => {
-    const run = new StartRun(env);
-    runs.push(run);
-    await run.waitForBanner();
-    return run;
-  };
+  let start: IsolatedStart;
 
   const assertNothingLeft = async (what: string): Promise<void> => {
     await waitFor(
-      async () => {
-        const pids = await processesOfRun(dataDir);
-        return pids.length === 0 && (await takenPorts(ports)).length === 0;
-      },
+      async () => (await start.processes()).length === 0 && (await start.takenPorts()).length === 0,
       ORPHAN_CLEANUP_TIMEOUT_MS,
       `no process or port left ${what}`,
     ).catch(async (error: unknown) => {
-      const pids = await processesOfRun(dataDir);
+      const pids = await start.processes();
       const lines = await Promise.all(pids.map(async (pid) => `${pid}: ${await commandLine(pid)}`));
-      throw new Error(`${String(error)}\nleft: ${lines.join('\n')}\nports taken: ${await takenPorts(ports)}`);
+      throw new Error(`${String(error)}\nleft: ${lines.join('\n')}\nports taken: ${await start.takenPorts()}`);
     });
   };
 
   before(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-start-'));
-    const chosen = await Promise.all(PORT_SETTINGS.map(async (setting) => [setting, await findFreePort()] as const));
-    ports = Object.fromEntries(chosen) as typeof ports;
-    env = { ...process.env };
-    // The embedded servers are the subject: nothing may point the run elsewhere.
-    for (const setting of ['TEMPORAL_ADDRESS', 'MONGODB_URL', 'TEMPORAL_UI_URL']) delete env[setting];
-    Object.assign(env, {
-      TOOLSMITH_DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: '0',
-      ...Object.fromEntries(chosen.map(([setting, port]) => [setting, String(port)])),
-    });
+    start = await IsolatedStart.create();
   });
 
-  after(async () => {
-    // Only what these runs started, found by their data dir, should anything have survived a failure.
-    for (const run of runs) run.process.kill('SIGKILL');
-    for (const pid of await processesOfRun(dataDir)) process.kill(pid, 'SIGKILL');
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  // Only what these runs started, found by their data dir, should anything have survived a failure.
+  after(async () => start?.dispose());
 
   it('restarts a SIGKILLed worker and FerretDB, then leaves nothing behind when it is SIGKILLed itself', async () => {
-    const run = await startRun();
+    const run = await start.start();
     const [firstWorker] = run.pidsOf('worker');
     const [firstFerretDb] = run.pidsOf('FerretDB');
     assert.ok(firstWorker && firstFerretDb, `pids reported:\n${run.lastOutput()}`);
     assert.match(await commandLine(firstWorker), /worker\/main\.ts/);
     assert.match(await commandLine(firstFerretDb), /ferretdb/);
-    const running = await processesOfRun(dataDir);
+    const running = await start.processes();
     assert.ok(running.includes(firstWorker) && running.includes(firstFerretDb), 'the run is found by its data dir');
 
     process.kill(firstWorker, 'SIGKILL');
@@ -182,7 +50,7 @@ describe('npm start supervises its processes', function () {
     assert.notEqual(newWorker, firstWorker);
     assert.match(await commandLine(newWorker), /worker\/main\.ts/, 'the new worker runs');
     await waitFor(
-      async () => (await health(ports.PORT)).database === 'connected',
+      async () => (await start.apiHealth()).database === 'connected',
       30_000,
       'the API to reach the restarted FerretDB',
     );
@@ -192,14 +60,14 @@ describe('npm start supervises its processes', function () {
   });
 
   it('starts again on the same data dir and ports, restarts Temporal and the API, and leaves nothing behind when its whole process group is SIGKILLed', async () => {
-    const run = await startRun();
+    const run = await start.start();
     const [firstTemporal] = run.pidsOf('Temporal dev server');
     const [firstApi] = run.pidsOf('api');
     assert.ok(firstTemporal && firstApi, `pids reported:\n${run.lastOutput()}`);
     process.kill(firstTemporal, 'SIGKILL');
     process.kill(firstApi, 'SIGKILL');
     await waitFor(
-      async () => run.pidsOf('api').length === 2 && (await health(ports.PORT)).status === 'healthy',
+      async () => run.pidsOf('api').length === 2 && (await start.apiHealth()).status === 'healthy',
       30_000,
       'the restarted API to reach the restarted Temporal',
     ).catch((error: unknown) => {
@@ -213,7 +81,7 @@ describe('npm start supervises its processes', function () {
   });
 
   it('starts again, and exits 0 on SIGTERM leaving nothing behind', async () => {
-    const run = await startRun();
+    const run = await start.start();
     run.process.kill('SIGTERM');
     const status = await run.exited;
     assert.deepEqual(status, { code: 0, signal: null }, run.lastOutput());
