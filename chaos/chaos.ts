@@ -149,36 +149,47 @@ class ChaosStack {
   }
 }
 
-/**
- * Serving again: the API healthy (Temporal and MongoDB reachable from it) and a worker polling
- * the task queue since the kill, i.e. jobs can make progress.
- */
-async function untilRecovered(
-  stack: ChaosStack,
-  temporalClient: Client,
-  taskQueue: string,
-  since: number,
-): Promise<void> {
-  const deadline = Date.now() + RECOVERY_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    const health = await stack.start.apiHealth();
-    if (health.status === 'healthy' && (await workerPolledSince(temporalClient, taskQueue, since))) return;
-    await sleep(POLL_MS);
-  }
-  throw new Error(`the stack did not recover within ${RECOVERY_DEADLINE_MS / 1000} s:\n${stack.run.lastOutput()}`);
+interface Poller {
+  identity: string;
+  lastAccessMs: number;
 }
 
-async function workerPolledSince(client: Client, taskQueue: string, since: number): Promise<boolean> {
+async function pollers(client: Client, taskQueue: string): Promise<Poller[]> {
   try {
     const described = await client.workflowService.describeTaskQueue({
       namespace: client.options.namespace,
       taskQueue: { name: taskQueue },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
-    return (described.pollers ?? []).some((poller) => tsToMs(poller.lastAccessTime) > since);
+    return (described.pollers ?? []).map((poller) => ({
+      identity: poller.identity ?? '',
+      lastAccessMs: tsToMs(poller.lastAccessTime),
+    }));
   } catch {
-    return false;
+    return [];
   }
+}
+
+/**
+ * Serving again: the API healthy (Temporal and MongoDB reachable from it) and a worker polling the
+ * task queue since the kill, so jobs make progress. After a kill of the worker (or of everything)
+ * that must be a new worker: the dying one's last polls can still be on record.
+ */
+async function untilRecovered(
+  stack: ChaosStack,
+  temporalClient: Client,
+  taskQueue: string,
+  kill: { at: number; workerReplaced: boolean; pollersBefore: Set<string> },
+): Promise<void> {
+  const deadline = Date.now() + RECOVERY_DEADLINE_MS;
+  const serving = (poller: Poller) =>
+    kill.workerReplaced ? !kill.pollersBefore.has(poller.identity) : poller.lastAccessMs > kill.at;
+  while (Date.now() < deadline) {
+    const health = await stack.start.apiHealth();
+    if (health.status === 'healthy' && (await pollers(temporalClient, taskQueue)).some(serving)) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`the stack did not recover within ${RECOVERY_DEADLINE_MS / 1000} s:\n${stack.run.lastOutput()}`);
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -210,20 +221,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       [POWER_CUT]: [],
     };
     const jobs: SubmittedJob[] = [];
+    const { taskQueue } = config.temporal;
     const schedule = killSchedule(options);
     for (const [index, kill] of schedule.entries()) {
       for (let job = 0; job < options.jobsPerKill; job += 1) {
         jobs.push(await stack.submit(jobs.length + 1, options.toolsPerJob));
       }
       await sleep(Math.random() * options.maxPauseBeforeKillMs);
+      const pollersBefore = new Set((await pollers(temporalClient, taskQueue)).map((poller) => poller.identity));
       const killedAt = Date.now();
       if (kill === POWER_CUT) {
         await start.killEverything();
         await stack.boot();
       } else {
-        process.kill(stack.currentPid(kill), 'SIGKILL');
+        // Its process group: the program and all it runs (tsx's inner node, sandboxes) die at once.
+        process.kill(-stack.currentPid(kill), 'SIGKILL');
       }
-      await untilRecovered(stack, temporalClient, config.temporal.taskQueue, killedAt);
+      const workerReplaced = kill === 'worker' || kill === POWER_CUT;
+      await untilRecovered(stack, temporalClient, taskQueue, { at: killedAt, workerReplaced, pollersBefore });
       recoveries[kill].push(Date.now() - killedAt);
       log(`kill ${index + 1}/${schedule.length}: ${kill}, recovered in ${Date.now() - killedAt} ms`);
     }
