@@ -171,22 +171,29 @@ async function pollers(client: Client, taskQueue: string): Promise<Poller[]> {
 }
 
 /**
- * Serving again: the API healthy (Temporal and MongoDB reachable from it) and a worker polling the
- * task queue since the kill, so jobs make progress. After a kill of the worker (or of everything)
- * that must be a new worker: the dying one's last polls can still be on record.
+ * Serving again: the API healthy (Temporal and MongoDB reachable from it) and, where the kill
+ * broke the worker's polls, a worker polling again. After a kill of the worker (or of everything)
+ * that must be a new worker: the dying one's last polls can still be on record. A restarted
+ * server knows only the polls that reached it since. MongoDB is not on the polls' path.
  */
 async function untilRecovered(
   stack: ChaosStack,
   temporalClient: Client,
   taskQueue: string,
-  kill: { at: number; workerReplaced: boolean; pollersBefore: Set<string> },
+  kill: { kind: Kill; at: number; pollersBefore: Set<string> },
 ): Promise<void> {
   const deadline = Date.now() + RECOVERY_DEADLINE_MS;
-  const serving = (poller: Poller) =>
-    kill.workerReplaced ? !kill.pollersBefore.has(poller.identity) : poller.lastAccessMs > kill.at;
+  const workerReplaced = kill.kind === 'worker' || kill.kind === POWER_CUT;
+  const polling = async (): Promise<boolean> => {
+    if (kill.kind === 'FerretDB') return true;
+    const current = await pollers(temporalClient, taskQueue);
+    return workerReplaced
+      ? current.some((poller) => !kill.pollersBefore.has(poller.identity))
+      : current.some((poller) => poller.lastAccessMs > kill.at);
+  };
   while (Date.now() < deadline) {
     const health = await stack.start.apiHealth();
-    if (health.status === 'healthy' && (await pollers(temporalClient, taskQueue)).some(serving)) return;
+    if (health.status === 'healthy' && (await polling())) return;
     await sleep(POLL_MS);
   }
   throw new Error(`the stack did not recover within ${RECOVERY_DEADLINE_MS / 1000} s:\n${stack.run.lastOutput()}`);
@@ -237,8 +244,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         // Its process group: the program and all it runs (tsx's inner node, sandboxes) die at once.
         process.kill(-stack.currentPid(kill), 'SIGKILL');
       }
-      const workerReplaced = kill === 'worker' || kill === POWER_CUT;
-      await untilRecovered(stack, temporalClient, taskQueue, { at: killedAt, workerReplaced, pollersBefore });
+      await untilRecovered(stack, temporalClient, taskQueue, { kind: kill, at: killedAt, pollersBefore });
       recoveries[kill].push(Date.now() - killedAt);
       log(`kill ${index + 1}/${schedule.length}: ${kill}, recovered in ${Date.now() - killedAt} ms`);
     }

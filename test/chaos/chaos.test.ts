@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { KILLED_COMPONENTS, POWER_CUT, runChaos, type ChaosReport } from '../../chaos/chaos';
+import { KILLED_COMPONENTS, POWER_CUT, runChaos, type ChaosReport, type Kill } from '../../chaos/chaos';
 import { chaosPassed, formatChaosReport } from '../../chaos/report';
 
 describe('chaos, short: one SIGKILL of each server and one power cut of npm start, with jobs in flight', function () {
@@ -20,7 +20,7 @@ describe('chaos, short: one SIGKILL of each server and one power cut of npm star
   });
 
   it('killed each of the worker, the Temporal dev server and FerretDB once, and npm start as a whole once, each recovering', () => {
-    for (const kill of [...KILLED_COMPONENTS, POWER_CUT]) {
+    for (const kill of [...KILLED_COMPONENTS, POWER_CUT] as Kill[]) {
       assert.equal(report.recoveries[kill].length, 1, `${kill}:\n${log.join('\n')}`);
     }
   });

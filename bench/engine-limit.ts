@@ -1,0 +1,69 @@
+/**
+ * The physical limit of the workflow engine on this machine: workflows of no-op activities on a
+ * given Temporal server, with a worker of its own on a task queue of its own.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { noOpActivities } from './no-op-activities';
+
+export interface EngineLimit {
+  /** wall time of one workflow, POST-less: start to result, one after another */
+  latencies: number[];
+  /** workflows completed per second with `concurrency` in flight */
+  perSecond: number;
+}
+
+export interface EngineLimitOptions {
+  address: string;
+  namespace: string;
+  activityCount: number;
+  latencyRuns: number;
+  throughputRuns: number;
+  concurrency: number;
+}
+
+export async function measureEngineLimit(options: EngineLimitOptions): Promise<EngineLimit> {
+  const taskQueue = `bench-no-op-${Date.now()}`;
+  const connection = await Connection.connect({ address: options.address });
+  const client = new Client({ connection, namespace: options.namespace });
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address: options.address }),
+    namespace: options.namespace,
+    taskQueue,
+    workflowsPath: require.resolve('./no-op-workflow'),
+    activities: noOpActivities,
+  });
+  const running = worker.run();
+  let sequence = 0;
+  const once = () =>
+    client.workflow.execute('noOpWorkflow', {
+      args: [options.activityCount],
+      taskQueue,
+      workflowId: `${taskQueue}-${(sequence += 1)}`,
+    });
+  try {
+    await once(); // warm-up: the workflow bundle's first run
+    const latencies: number[] = [];
+    for (let run = 0; run < options.latencyRuns; run += 1) {
+      const started = performance.now();
+      await once();
+      latencies.push(performance.now() - started);
+    }
+    let remaining = options.throughputRuns;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (remaining > 0) {
+          remaining -= 1;
+          await once();
+        }
+      }),
+    );
+    const perSecond = (options.throughputRuns / (performance.now() - started)) * 1000;
+    return { latencies, perSecond };
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  }
+}

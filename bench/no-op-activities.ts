@@ -1,0 +1,4 @@
+export const noOpActivities = {
+  async noOp(): Promise<void> {},
+};
+export type NoOpActivities = typeof noOpActivities;
