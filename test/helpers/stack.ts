@@ -6,6 +6,7 @@ import { ObjectId } from 'mongodb';
 import { loadConfig, type Config } from '../../config';
 import { startFerretDb } from '../../infra/ferretdb';
 import { findFreePort } from '../../infra/child-process';
+import { DEV_SERVER_TUNING } from '../../infra/temporal-dev-server';
 import { provision, type ProvisionedTools } from '../../infra/provision';
 import type { MongoHandle, Stores } from '../../store';
 import { startWebServer } from '../../api/web-server';
@@ -92,6 +93,10 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** false: no worker in this process; the test runs worker processes itself (with `serviceEnv`) */
   inProcessWorker?: boolean;
+  /** the dev server as earlier versions ran it, without DEV_SERVER_TUNING: the benchmark's comparison */
+  untunedTemporal?: boolean;
+  /** the dev server keeps its state in this SQLite file, as `npm start`'s does (default: in memory) */
+  temporalDbFile?: string;
 }
 
 /**
@@ -109,6 +114,9 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
         executable: { type: 'existing-path', path: tools.temporalCliPath! },
         ip: '127.0.0.1',
         searchAttributes: [...toolsmithSearchAttributes],
+        // as `npm start` runs it
+        extraArgs: options.untunedTemporal ? [] : DEV_SERVER_TUNING,
+        ...(options.temporalDbFile ? { dbFilename: options.temporalDbFile } : {}),
       },
     }),
   ]);
