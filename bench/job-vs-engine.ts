@@ -39,7 +39,8 @@ function sandboxMs(events: HistoryEvent[]): number {
     (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'validateTool',
   );
   const started = events.find(
-    (event) => event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
+    (event) =>
+      event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
   );
   const completed = events.find(
     (event) =>
@@ -106,4 +107,3 @@ export async function measureJobVersusEngine(options: JobVersusEngineOptions): P
     await rm(dataDir, { recursive: true, force: true });
   }
 }
-

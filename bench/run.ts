@@ -3,6 +3,9 @@
  * Python), with a scripted model so the figures measure Toolsmith, not a model. Medians of
  * repeated runs, and every ratio between two figures measured in this one run.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { toImplementedTool, toolImplementationSchema } from '../llm/schemas';
 import { createSandboxPool, type SandboxPool } from '../sandbox/pool';
@@ -12,6 +15,11 @@ import { catalogueScript, molecularWeightImplementation, standardCatalogue } fro
 import { postJson } from '../test/helpers/http';
 import { runJob } from '../test/helpers/jobs';
 import { provisionedTools, startTestStack, type TestStack } from '../test/helpers/stack';
+import { measureApiLatency } from './api-latency';
+import { measureBurst } from './burst';
+import { measureJobVersusEngine } from './job-vs-engine';
+import { measureEngineLimit } from './engine-limit';
+import { median, ms, percentile, samples, timed } from './stats';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -33,29 +41,6 @@ const LIMITS: SandboxLimits = {
 };
 const FUNCTION_NAME = 'calculate_molecular_weight';
 const ETHANOL = { smiles: 'CCO' };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
-  const started = performance.now();
-  const result = await work();
-  return [performance.now() - started, result];
-}
-
-async function samples(runs: number, once: () => Promise<void>): Promise<number[]> {
-  const measured: number[] = [];
-  for (let run = 0; run < runs; run += 1) measured.push((await timed(once))[0]);
-  return measured;
-}
 
 const molecularWeightTool = toImplementedTool(toolImplementationSchema.parse(molecularWeightImplementation));
 
@@ -172,7 +157,110 @@ async function jobWallTimes(
   }
 }
 
+const SECTIONS = (process.env.BENCH_SECTIONS ?? 'sandbox,engine,api,burst').split(',');
+const ENGINE_RUNS = Number(process.env.BENCH_ENGINE_RUNS ?? 10);
+const ENGINE_THROUGHPUT_JOBS = Number(process.env.BENCH_ENGINE_THROUGHPUT_JOBS ?? 100);
+const ENGINE_CONCURRENCY = Number(process.env.BENCH_ENGINE_CONCURRENCY ?? 16);
+const API_FIXED_RATE = Number(process.env.BENCH_API_RATE ?? 200);
+const API_SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
+const BURST_JOBS = Number(process.env.BENCH_BURST_JOBS ?? 1000);
+
+const ratio = (slow: number[], fast: number[]) => `${(median(slow) / median(fast)).toFixed(1)}×`;
+
+async function jobVersusEngineSection(): Promise<void> {
+  console.log(
+    `Engine limit: 1-tool jobs (${ENGINE_RUNS} one after another, then ${ENGINE_THROUGHPUT_JOBS} at concurrency ${ENGINE_CONCURRENCY}) and no-op workflows of as many activities, same dev server (SQLite file)…`,
+  );
+  const options = { runs: ENGINE_RUNS, throughputJobs: ENGINE_THROUGHPUT_JOBS, concurrency: ENGINE_CONCURRENCY };
+  const tuned = await measureJobVersusEngine(options);
+  console.log('The same no-op workflows on the dev server as the previous version ran it (no tuning)…');
+  const untuned = await measureUntunedEngine(tuned.activitiesPerJob, options);
+  console.log('');
+  console.log(
+    `| on one dev server (SQLite file), ${tuned.activitiesPerJob} activities per 1-tool job | median | per second (concurrency ${ENGINE_CONCURRENCY}) |`,
+  );
+  console.log('| --- | --- | --- |');
+  console.log(
+    `| empty workflow, ${tuned.activitiesPerJob} no-op activities (the limit) | ${ms(median(tuned.emptyLatencies))} | ${tuned.emptyPerSecond.toFixed(1)} |`,
+  );
+  console.log(
+    `| the same, dev server untuned (previous version) | ${ms(median(untuned.latencies))} | ${untuned.perSecond.toFixed(1)} |`,
+  );
+  console.log(
+    `| 1-tool job, 0-latency model, POST to result | ${ms(median(tuned.jobLatencies))} | ${tuned.jobsPerSecond.toFixed(1)} |`,
+  );
+  console.log(`| 1-tool job minus its sandbox time | ${ms(median(tuned.jobLatenciesWithoutSandbox))} | |`);
+  console.log('');
+  console.log(
+    `1-tool job minus sandbox / empty workflow: ${ratio(tuned.jobLatenciesWithoutSandbox, tuned.emptyLatencies)} (goal ≤ 1.5×); job throughput / empty-workflow throughput: ${((tuned.jobsPerSecond / tuned.emptyPerSecond) * 100).toFixed(0)} % (goal ≥ 80 %)`,
+  );
+  console.log(
+    `dev server tuning: empty workflow ${ratio(untuned.latencies, tuned.emptyLatencies)} faster, throughput ${(tuned.emptyPerSecond / untuned.perSecond).toFixed(1)}×`,
+  );
+}
+
+async function measureUntunedEngine(
+  activityCount: number,
+  options: { runs: number; throughputJobs: number; concurrency: number },
+) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-bench-untuned-'));
+  const stack = await startTestStack({
+    script: catalogueScript(standardCatalogue),
+    untunedTemporal: true,
+    temporalDbFile: path.join(dataDir, 'temporal.db'),
+  });
+  try {
+    return await measureEngineLimit({
+      address: stack.env.address,
+      namespace: stack.config.temporal.namespace,
+      activityCount,
+      latencyRuns: options.runs,
+      throughputRuns: options.throughputJobs,
+      concurrency: options.concurrency,
+    });
+  } finally {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function apiLatencySection(): Promise<void> {
+  console.log(
+    `API latency: GET job and tool at ${API_FIXED_RATE} requests/s offered for ${API_SECONDS} s, then as many as it takes (autocannon)…`,
+  );
+  const rows = await measureApiLatency({ fixedRate: API_FIXED_RATE, durationSeconds: API_SECONDS, connections: 10 });
+  console.log('');
+  console.log('| request | offered /s | p50 | p99 | achieved /s | errors |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) {
+    console.log(
+      `| ${row.what} | ${row.offeredPerSecond} | ${ms(row.p50)} | ${ms(row.p99)} | ${row.achievedPerSecond.toFixed(0)} | ${row.errors} |`,
+    );
+  }
+}
+
+async function burstSection(): Promise<void> {
+  console.log(`Burst: ${BURST_JOBS} 1-tool jobs submitted as fast as the API accepts them, 0-latency model…`);
+  const burst = await measureBurst(BURST_JOBS);
+  console.log('');
+  console.log(
+    '| jobs | submitted in | all ended in | jobs/s | completed | tools registered | lost | refused, then retried |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    `| ${burst.jobs} | ${burst.submitSeconds.toFixed(1)} s | ${burst.totalSeconds.toFixed(1)} s | ${(burst.jobs / burst.totalSeconds).toFixed(1)} | ${burst.completed} | ${burst.toolsRegistered} | ${burst.lost} | ${burst.refusedThenRetried} |`,
+  );
+}
+
 async function main(): Promise<void> {
+  if (SECTIONS.includes('sandbox')) await sandboxAndJobSections();
+  if (SECTIONS.includes('engine')) await jobVersusEngineSection();
+  if (SECTIONS.includes('api')) await apiLatencySection();
+  if (SECTIONS.includes('burst')) await burstSection();
+  process.exit(0);
+}
+
+async function sandboxAndJobSections(): Promise<void> {
   console.log(
     `Sandbox: validate (${VALIDATION_RUNS}×) and call (${COLD_CALL_RUNS}× cold, ${WARM_CALL_RUNS}× warm) the molecular-weight tool…`,
   );
@@ -190,12 +278,10 @@ async function main(): Promise<void> {
   console.log(`Job wall time, scripted model answering in ${REALISTIC_MODEL_LATENCY_MS} ms (${JOB_RUNS} runs each)…`);
   const realistic = await jobWallTimes(REALISTIC_MODEL_LATENCY_MS);
 
-  const ms = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
   const row = (name: string, measured: number[]) =>
     console.log(
       `| ${name} | ${ms(median(measured))} | ${ms(percentile(measured, 0.95))} | ${ms(Math.min(...measured))} | ${ms(Math.max(...measured))} |`,
     );
-  const ratio = (slow: number[], fast: number[]) => `${(median(slow) / median(fast)).toFixed(1)}×`;
   console.log('');
   console.log('| benchmark | median | p95 | min | max |');
   console.log('| --- | --- | --- | --- | --- |');
@@ -231,7 +317,7 @@ async function main(): Promise<void> {
   console.log(
     `10 tools / 1 tool wall-time ratio: ${ratio(instant.ten, instant.one)} with a 0-latency model, ${ratio(realistic.ten, realistic.one)} with a ${REALISTIC_MODEL_LATENCY_MS} ms model (one tool after another would be ~10×)`,
   );
-  process.exit(0);
+  console.log('');
 }
 
 main().catch((error) => {

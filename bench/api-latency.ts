@@ -1,0 +1,90 @@
+/**
+ * GET of a job and of a tool at a fixed offered rate (autocannon), and the most a finished job's
+ * GET sustains: a finished job is answered from its mirrored final state in MongoDB alone, a
+ * running one from the workflow's live state (a Temporal query).
+ */
+import autocannon from 'autocannon';
+import type { ModelScript } from '../test/helpers/scripted-model';
+import { catalogueScript, standardCatalogue } from '../test/helpers/canned-tools';
+import { postJson, request } from '../test/helpers/http';
+import { requirement, runJob } from '../test/helpers/jobs';
+import { startTestStack, type TestStack } from '../test/helpers/stack';
+import { waitFor } from '../test/helpers/wait';
+
+export interface LatencyRow {
+  what: string;
+  offeredPerSecond: number | 'max';
+  p50: number;
+  p99: number;
+  achievedPerSecond: number;
+  errors: number;
+}
+
+export interface ApiLatencyOptions {
+  fixedRate: number;
+  durationSeconds: number;
+  connections: number;
+}
+
+/** A model call about this requirement takes longer than the measurement: its job stays running. */
+const STILL_RUNNING = 'still running while the API is measured';
+const LONG_CALL_MS = 600_000;
+
+async function load(
+  stack: TestStack,
+  url: string,
+  options: ApiLatencyOptions,
+  overallRate?: number,
+): Promise<Omit<LatencyRow, 'what'>> {
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    duration: options.durationSeconds,
+    headers: { authorization: `Bearer ${stack.apiKey}` },
+    ...(overallRate ? { overallRate } : {}),
+  });
+  return {
+    offeredPerSecond: overallRate ?? 'max',
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    achievedPerSecond: result.requests.average,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+export async function measureApiLatency(options: ApiLatencyOptions): Promise<LatencyRow[]> {
+  const catalogue = catalogueScript(standardCatalogue);
+  const script: ModelScript = (call) => {
+    const reply = catalogue(call);
+    return call.messages.some((message) => message.content.includes(STILL_RUNNING))
+      ? { ...reply, delayMs: LONG_CALL_MS }
+      : reply;
+  };
+  const stack = await startTestStack({ script, env: { RATE_LIMIT_PER_MINUTE: '100000000' } });
+  try {
+    const finished = await runJob(stack, ['Calculate the molecular weight of a compound from SMILES.']);
+    const toolId: string = finished.toolFiles[0].toolId;
+    const running = await postJson(`${stack.apiUrl}/jobs`, {
+      toolRequirements: [requirement(`Calculate the molecular weight of a compound from SMILES, ${STILL_RUNNING}.`)],
+    });
+    const runningUrl = `${stack.apiUrl}/jobs/${running.body.jobId}`;
+    await waitFor(async () => (await request(runningUrl)).body.status === 'running', 30_000, 'the job to run');
+    const targets = [
+      { what: 'GET /jobs/{id}, finished job (MongoDB mirror)', url: `${stack.apiUrl}/jobs/${finished.jobId}` },
+      { what: 'GET /jobs/{id}, running job (Temporal query)', url: runningUrl },
+      { what: 'GET /tools/{id}', url: `${stack.apiUrl}/tools/${toolId}` },
+    ];
+    const rows: LatencyRow[] = [];
+    for (const target of targets) {
+      await load(stack, target.url, { ...options, durationSeconds: 1 }); // warm-up
+      rows.push({ what: target.what, ...(await load(stack, target.url, options, options.fixedRate)) });
+    }
+    rows.push({ what: targets[0]!.what, ...(await load(stack, targets[0]!.url, options)) });
+    rows.push({ what: targets[2]!.what, ...(await load(stack, targets[2]!.url, options)) });
+    if ((await request(runningUrl)).body.status !== 'running') throw new Error('the running job ended too soon');
+    await postJson(`${runningUrl}/cancel`, {});
+    return rows;
+  } finally {
+    await stack.stop();
+  }
+}
