@@ -8,6 +8,7 @@ import type { GenerationSettings, JobEventsView, JobInput } from '../../workflow
 import type { JobResponse, ToolGenerationRequest } from '../contract';
 import { registeredToolFiles } from './job-tool-files';
 import { latestPerRequirement, liveJobView, startedJobView, temporalRef, type TemporalLinkSettings } from './job-views';
+import { createEndedJobCache } from './ended-job-cache';
 import { createMirrorFallback } from './mirror-fallback';
 import { requestFingerprint } from './request-fingerprint';
 import { jobNotFound, type StartedRun, type TemporalJobs } from './temporal-jobs';
@@ -61,6 +62,7 @@ function newJobInput(
 /** Jobs for the API's routes: Temporal first, the MongoDB mirror when Temporal cannot answer. */
 export function createJobService({ temporal, stores, links, generation, admission }: JobServiceDependencies) {
   const mirror = createMirrorFallback(stores.sessions, stores.tools, links);
+  const endedJobs = createEndedJobCache();
 
   async function liveJob(description: WorkflowExecutionDescription, session: SessionDocument | null) {
     const outcome = await temporal.outcomeOf(description);
@@ -220,7 +222,9 @@ export function createJobService({ temporal, stores, links, generation, admissio
         previousRun: { runNumber: (session.run_number ?? 0) + 1, keptTools },
       };
       const answer = await started(tenant, input, await admitAndStart(input, tenant, false));
+      endedJobs.forget(tenant, jobId);
       await untilRunMirrored(tenant, jobId, input.previousRun!.runNumber);
+      endedJobs.forget(tenant, jobId);
       return answer.job;
     },
 
@@ -242,9 +246,15 @@ export function createJobService({ temporal, stores, links, generation, admissio
      * be asked (or no longer knows it). Another tenant's job is not found either way.
      */
     async getJob(tenant: string, jobId: string): Promise<JobAnswer> {
+      const remembered = endedJobs.get(tenant, jobId);
+      if (remembered) return { job: remembered, fromMirror: true };
       const session = await mirror.sessionOf(tenant, jobId);
       // A run's final mirror write is its last act, so Temporal would say nothing more.
-      if (session && mirror.holdsFinalState(session)) return { job: await mirror.answer(session), fromMirror: true };
+      if (session && mirror.holdsFinalState(session)) {
+        const job = await mirror.answer(session);
+        endedJobs.remember(tenant, jobId, job);
+        return { job, fromMirror: true };
+      }
       let description: WorkflowExecutionDescription | null;
       try {
         description = await temporal.describe(jobId);

@@ -3,6 +3,7 @@ import type { ProgressDocument, SessionDocument, ToolDocument } from '../../stor
 import type { GeneratedToolRef, JobInput, JobResult } from '../../workflows/definitions';
 import type { JobError, JobProgress, JobResponse, ToolFile } from '../contract';
 import { temporalUiLink } from '../temporal-links';
+import { toModelUsageView, toTestCaseViews } from '../tool-views';
 
 /** Pure: what a job answer says, from what Temporal and the MongoDB mirror told about the job. */
 
@@ -42,6 +43,8 @@ export function toToolFile(tool: ToolDocument): ToolFile {
     endpoint: null,
     registered: tool.status === 'registered',
     createdAt: tool.created_at.toISOString(),
+    testCases: toTestCaseViews(tool),
+    ...(tool.model_usage ? { modelUsage: toModelUsageView(tool.model_usage) } : {}),
   };
 }
 
