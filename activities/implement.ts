@@ -3,6 +3,7 @@ import { implementPrompt, type DocSnippet, type RepairContext, type Requirement 
 import { toImplementedTool, toolImplementationSchema, type ImplementedTool, type ToolPlan } from '../llm/schemas';
 import type { Stores } from '../store';
 import { whileHeartbeating } from './heartbeat';
+import { modelCallContext } from './model-usage';
 import type { ValidationVerdict } from './validate';
 
 export interface ImplementToolInput {
@@ -38,11 +39,7 @@ export function createImplementActivity(llm: LlmGateway, stores: Stores) {
     }
     const reply = await whileHeartbeating((signal) =>
       llm.completeStructured({
-        context: {
-          jobId: input.jobId,
-          requirementIndex: input.requirementIndex,
-          step: input.attempt === 1 ? 'implement' : 'repair',
-        },
+        context: modelCallContext(input.jobId, input.requirementIndex, input.attempt === 1 ? 'implement' : 'repair'),
         schemaName: 'tool_implementation',
         schema: toolImplementationSchema,
         ...implementPrompt(input.requirement, input.plan, docs, repair),
@@ -54,7 +51,7 @@ export function createImplementActivity(llm: LlmGateway, stores: Stores) {
       requirementIndex: input.requirementIndex,
       kind: 'implementation',
       key: `${input.workKey}:${input.requirementIndex}:implementation:${input.attempt}`,
-      content: toImplementedTool(reply.value),
+      content: toImplementedTool(reply.value, input.requirement.examples, input.attempt),
     });
     return { draftRef, tokens: reply.totalTokens };
   };

@@ -4,6 +4,7 @@ import type { Stores } from '../store';
 import { classifyingFailures } from './failures';
 import { createImplementActivity } from './implement';
 import { createMirrorActivity } from './mirror';
+import type { CostMetrics } from './model-usage';
 import { observed, type ActivityMetrics } from './observed';
 import { createPlanActivity } from './plan';
 import { createRegisterActivity } from './register';
@@ -21,6 +22,8 @@ export interface ActivityDependencies {
   /** the Python packages the tool runtime has, which plans may depend on */
   installedPackages: string[];
   metrics: ActivityMetrics;
+  /** what tools and jobs cost in model calls */
+  costs: CostMetrics;
 }
 
 /** The `stage` label of each activity's metrics and log lines. */
@@ -41,9 +44,9 @@ export function createActivities(deps: ActivityDependencies) {
     searchDocs: createSearchDocsActivity(deps.docs, deps.stores),
     implementTool: createImplementActivity(deps.llm, deps.stores),
     validateTool: createValidateActivity(deps.sandbox, deps.stores),
-    registerTool: createRegisterActivity(deps.stores, deps.toolsDir),
+    registerTool: createRegisterActivity(deps.stores, deps.toolsDir, deps.costs),
     findReusableTools: createFindReusableToolsActivity(deps.stores),
-    mirrorJob: createMirrorActivity(deps.stores),
+    mirrorJob: createMirrorActivity(deps.stores, deps.costs),
   });
   return observed(activities, STAGES, deps.metrics);
 }

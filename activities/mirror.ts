@@ -1,6 +1,8 @@
 import { ObjectId } from 'mongodb';
-import { DEFAULT_TENANT, type JobStatus, type SessionStatus } from '../store/documents';
+import { endedJobStatuses, type GenerationSummary } from '../api/contract';
+import { DEFAULT_TENANT, type JobStatus, type ModelUsageDocument, type SessionStatus } from '../store/documents';
 import type { Stores } from '../store';
+import type { CostMetrics } from './model-usage';
 import type { JobProgress, JobResult, ToolFailure, ToolProgress, ToolRequirement } from '../workflows/definitions';
 
 export interface MirrorJobInput {
@@ -30,10 +32,28 @@ export interface MirrorJobInput {
   summary?: JobResult['summary'] | null;
 }
 
+const ENDED_STATUSES: ReadonlySet<JobStatus> = new Set(endedJobStatuses);
+
+/**
+ * The run's summary with what the whole job cost: every model call is recorded before its
+ * activity returns, so by a run's final write all of them are in agent_sessions.
+ */
+function withModelUsage(summary: JobResult['summary'], usage: ModelUsageDocument): GenerationSummary {
+  return {
+    ...summary,
+    modelCalls: usage.calls,
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+  };
+}
+
 /** Copies the workflow's state into `sessions`, so the API can answer when Temporal cannot. */
-export function createMirrorActivity(stores: Stores) {
+export function createMirrorActivity(stores: Stores, costs: CostMetrics) {
   return async function mirrorJob(input: MirrorJobInput): Promise<void> {
-    await stores.sessions.mirror({
+    const ended = ENDED_STATUSES.has(input.jobStatus);
+    const usage = ended ? await stores.agentSessions.usage({ jobId: input.jobId }) : null;
+    const summary = input.summary && usage ? withModelUsage(input.summary, usage) : (input.summary ?? null);
+    const written = await stores.sessions.mirror({
       jobId: input.jobId,
       sessionId: input.sessionId,
       tenantId: input.tenantId ?? DEFAULT_TENANT,
@@ -71,8 +91,10 @@ export function createMirrorActivity(stores: Stores) {
       error: input.error,
       revision: input.revision,
       runId: input.runId ?? null,
-      summary: input.summary ?? null,
+      summary,
       at: new Date(),
     });
+    // A retried final write finds its own revision stored ('stale'): each run's end is counted once.
+    if (usage && written === 'written') costs.jobEnded(input.jobStatus, usage);
   };
 }

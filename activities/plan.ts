@@ -2,6 +2,7 @@ import type { LlmGateway } from '../llm/gateway';
 import { planPrompt, type Requirement } from '../llm/prompts';
 import { toolPlanSchema, type ToolPlan } from '../llm/schemas';
 import { whileHeartbeating } from './heartbeat';
+import { modelCallContext } from './model-usage';
 
 export interface PlanToolInput {
   jobId: string;
@@ -28,7 +29,7 @@ export function createPlanActivity(llm: LlmGateway, installedPackages: string[])
   return async function planTool(input: PlanToolInput): Promise<PlanToolOutput> {
     const reply = await whileHeartbeating((signal) =>
       llm.completeStructured({
-        context: { jobId: input.jobId, requirementIndex: input.requirementIndex, step: 'plan' },
+        context: modelCallContext(input.jobId, input.requirementIndex, 'plan'),
         schemaName: 'tool_plan',
         schema: toolPlanSchema,
         ...planPrompt(input.requirement, installedPackages),

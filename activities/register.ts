@@ -5,6 +5,7 @@ import type { Requirement } from '../llm/prompts';
 import type { ImplementedTool, ToolPlan } from '../llm/schemas';
 import type { Stores } from '../store';
 import { DEFAULT_TENANT, type ToolDocument, type ToolStatus } from '../store/documents';
+import { currentRunId, type CostMetrics } from './model-usage';
 
 export interface RegisterToolInput {
   idempotencyKey: string;
@@ -54,11 +55,18 @@ async function writeToolFile(toolsDir: string, relativePath: string, code: strin
  * `registered`: a worker that dies in between leaves a draft, which the retried activity (same
  * idempotency key) finds and finishes. A failed tool is stored as `failed`, without a file.
  */
-export function createRegisterActivity(stores: Stores, toolsDir: string) {
+export function createRegisterActivity(stores: Stores, toolsDir: string, costs: CostMetrics) {
   return async function registerTool(input: RegisterToolInput): Promise<RegisterToolOutput> {
     const { plan } = input;
     const implementation = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
     const tenant = input.tenantId ?? DEFAULT_TENANT;
+    // Every model call for this tool is done by now: its plan, implementations and repairs.
+    const usage = await stores.agentSessions.usage({
+      jobId: input.jobId,
+      requirementIndex: input.requirementIndex,
+      runId: currentRunId() ?? undefined,
+    });
+    const at = new Date();
     const stored = await stores.tools.registerOnce(
       {
         tenant_id: tenant,
@@ -73,9 +81,12 @@ export function createRegisterActivity(stores: Stores, toolsDir: string) {
           input: testCase.input,
           expected_output: testCase.expectedOutput,
           tolerance: testCase.tolerance,
+          source: testCase.source ?? 'model',
         })),
         status: input.status === 'registered' ? 'draft' : 'failed',
         errors: input.errors,
+        ...(implementation.attempt === undefined ? {} : { repair_rounds: implementation.attempt - 1 }),
+        model_usage: usage,
         session_id: new ObjectId(input.sessionId),
         job_id: input.jobId,
         requirement_index: input.requirementIndex,
@@ -83,12 +94,15 @@ export function createRegisterActivity(stores: Stores, toolsDir: string) {
           description: input.requirement.description,
           input: input.requirement.input,
           output: input.requirement.output,
+          ...(input.requirement.examples?.length ? { examples: input.requirement.examples } : {}),
         },
         idempotency_key: input.idempotencyKey,
       },
-      new Date(),
+      at,
       (version) => `tools/${toolFileLocation(version)}`,
     );
+    // A retried register gets the first attempt's document back (made earlier): count each tool once.
+    if (stored.created_at.getTime() === at.getTime()) costs.toolStored(input.status, usage);
     let tool = stored;
     if (tool.status === 'draft' || tool.status === 'registered') {
       await writeToolFile(toolsDir, toolFileLocation(tool), tool.code);

@@ -1,5 +1,5 @@
 import { compileJsonSchema, describeViolations, type SchemaCheck } from '../executor/json-schema';
-import type { ImplementedTool } from '../llm/schemas';
+import { isClientTest, type ImplementedTool, type TestCase } from '../llm/schemas';
 import { runToolTests, type SandboxRunner, type TestResult } from '../sandbox/protocol';
 import type { Stores } from '../store';
 import { whileHeartbeating } from './heartbeat';
@@ -35,29 +35,46 @@ function compileOrExplain(schema: Record<string, unknown>, which: 'input' | 'out
 }
 
 /**
- * Every test input must fit the input schema: calls are checked against it before they run, so a
- * tool whose own tests break it could not be called as tested.
+ * How problems name each test, with its input: the client's acceptance examples apart from the
+ * model's own tests (each numbered from 1), so the model, and a person reading a failure, can
+ * tell which of the two did not hold.
  */
-function inputSchemaProblems(tool: ImplementedTool): string[] {
+function testNames(testCases: TestCase[]): string[] {
+  const counts = { client: 0, model: 0 };
+  return testCases.map((testCase) => {
+    const name = isClientTest(testCase) ? `acceptance example ${++counts.client}` : `test ${++counts.model}`;
+    return `${name} (input ${JSON.stringify(testCase.input)})`;
+  });
+}
+
+/**
+ * Every test input must fit the input schema: calls are checked against it before they run, so a
+ * tool whose own tests break it could not be called as tested. An acceptance example's input is
+ * the client's and stays as it is: the schema is what must change.
+ */
+function inputSchemaProblems(tool: ImplementedTool, names: string[]): string[] {
   const fitsInputSchema = compileOrExplain(tool.inputSchema, 'input');
   if (typeof fitsInputSchema === 'string') return [fitsInputSchema];
   return tool.testCases.flatMap((testCase, index) => {
     const violations = fitsInputSchema(testCase.input);
     if (violations.length === 0) return [];
-    const where = `test ${index + 1} (input ${JSON.stringify(testCase.input)})`;
-    return [`${where}: the input does not fit the input schema: ${describeViolations(violations, ['input'])}`];
+    const described = describeViolations(violations, ['input']);
+    return isClientTest(testCase)
+      ? [`${names[index]}: the client's input does not fit your input schema (${described}): the schema must accept it`]
+      : [`${names[index]}: the input does not fit the input schema: ${described}`];
   });
 }
 
 export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): ValidateToolOutput {
+  const names = testNames(tool.testCases);
   const fitsOutputSchema = compileOrExplain(tool.outputSchema, 'output');
   const crashes: string[] = [];
-  const schemaViolations: string[] = inputSchemaProblems(tool);
+  const schemaViolations: string[] = inputSchemaProblems(tool, names);
   if (typeof fitsOutputSchema === 'string') schemaViolations.push(fitsOutputSchema);
   const mismatches: string[] = [];
   for (const result of results) {
     const testCase = tool.testCases[result.index];
-    const where = `test ${result.index + 1} (input ${JSON.stringify(testCase?.input)})`;
+    const where = names[result.index] ?? `test ${result.index + 1}`;
     if (result.outcome === 'exception')
       crashes.push(`${where}: raised ${result.error?.type}: ${result.error?.message}`);
     if (result.outcome === 'not_serializable')
@@ -70,9 +87,8 @@ export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): Vali
       }
     }
     if (result.outcome === 'mismatch') {
-      mismatches.push(
-        `${where}: value mismatch: expected ${JSON.stringify(testCase?.expectedOutput)}, got ${JSON.stringify(result.actual)}`,
-      );
+      const mismatch = `${where}: value mismatch: expected ${JSON.stringify(testCase?.expectedOutput)}, got ${JSON.stringify(result.actual)}`;
+      mismatches.push(testCase && isClientTest(testCase) ? `${mismatch} (the client's expected output)` : mismatch);
     }
   }
   const testsPassed = results.filter((result) => result.outcome === 'pass').length;

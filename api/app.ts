@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Db } from 'mongodb';
 import { assignRequestId, routeNotFound, sendErrorResponse } from './http-errors';
 import type { JobService } from './jobs/job-service';
+import { consoleRouter } from './routes/console';
 import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
 import { jobListHandler } from './routes/job-list';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use('/api/v1/tools', toolsRouter(deps.tools));
   app.use('/api/v1', toolCallsRouter({ tools: deps.tools, executor: deps.executor }));
   app.use(docsRouter());
+  app.use(consoleRouter());
 
   app.use(routeNotFound);
   app.use(sendErrorResponse);

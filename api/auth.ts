@@ -3,8 +3,13 @@ import { ServiceError } from '../errors';
 import { hashApiKey, type ApiKeyStore } from '../store/api-keys';
 import { assignTenant } from './tenant';
 
-/** Open to anyone: probes, scrapers and the API's own documentation. Everything else needs a key. */
-export const PUBLIC_PATHS = ['/api/v1/health', '/metrics', '/openapi.json', '/docs'];
+/**
+ * Open to anyone, with everything under them: probes, scrapers, the API's own documentation, the
+ * web console's assets. Everything else needs a key.
+ */
+export const PUBLIC_PATHS = ['/api/v1/health', '/metrics', '/openapi.json', '/docs', '/assets'];
+/** The web console's page: public itself (the calls it makes carry the key), but not what is "under" it. */
+export const CONSOLE_PAGE_PATH = '/';
 
 /**
  * How long a valid key is taken on trust before MongoDB is asked again. Keys are revoked by
@@ -19,8 +24,9 @@ const HOW_TO_SEND_A_KEY =
   'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"; ' +
   'an operator creates one with `npx toolsmith keys create --client <id>`.';
 
-function isPublic(path: string): boolean {
-  return PUBLIC_PATHS.some((open) => path === open || path.startsWith(`${open}/`));
+/** Whether a request path (or an OpenAPI path template) is answered without a key. */
+export function isPublicPath(path: string): boolean {
+  return path === CONSOLE_PAGE_PATH || PUBLIC_PATHS.some((open) => path === open || path.startsWith(`${open}/`));
 }
 
 function unauthorized(problem: string): ServiceError {
@@ -84,7 +90,7 @@ export function authenticate(keys: ApiKeyStore, options: AuthenticationOptions =
   }
 
   return async (req, res, next) => {
-    if (isPublic(req.path)) return next();
+    if (isPublicPath(req.path)) return next();
     try {
       assignTenant(res, await clientOfRequest(req));
     } catch (error) {

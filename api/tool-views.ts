@@ -1,6 +1,6 @@
-import type { ToolDocument } from '../store/documents';
+import type { ModelUsageDocument, ToolDocument } from '../store/documents';
 import type { ToolListing, ToolVersion } from '../store/tools';
-import type { ToolDetailsView, ToolSummaryView, ToolView } from './contract';
+import type { ModelUsage, ToolDetailsView, ToolSummaryView, ToolTestCaseView, ToolView } from './contract';
 
 /** The registry's documents as the API shows them (camelCase, ids as hex strings). */
 
@@ -18,6 +18,23 @@ export function toToolSummary(tool: ToolListing): ToolSummaryView {
   };
 }
 
+/**
+ * The tool's tests. The client's acceptance examples say so (`source: "client"`); the model's own
+ * tests read as they always have.
+ */
+export function toTestCaseViews(tool: Pick<ToolDocument, 'test_cases'>): ToolTestCaseView[] {
+  return tool.test_cases.map((testCase) => ({
+    input: testCase.input,
+    expectedOutput: testCase.expected_output,
+    tolerance: testCase.tolerance,
+    ...(testCase.source === 'client' ? { source: 'client' as const } : {}),
+  }));
+}
+
+export function toModelUsageView(usage: ModelUsageDocument): ModelUsage {
+  return { modelCalls: usage.calls, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+}
+
 export function toToolDetails(tool: ToolDocument): ToolDetailsView {
   return {
     ...toToolSummary(tool),
@@ -27,12 +44,10 @@ export function toToolDetails(tool: ToolDocument): ToolDetailsView {
     inputSchema: tool.input_schema,
     outputSchema: tool.output_schema,
     dependencies: tool.dependencies,
-    testCases: tool.test_cases.map((testCase) => ({
-      input: testCase.input,
-      expectedOutput: testCase.expected_output,
-      tolerance: testCase.tolerance,
-    })),
+    testCases: toTestCaseViews(tool),
     errors: tool.errors ?? [],
+    ...(tool.repair_rounds === undefined ? {} : { repairRounds: tool.repair_rounds }),
+    ...(tool.model_usage ? { modelUsage: toModelUsageView(tool.model_usage) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type {
   openAiFunctionListSchema,
   ToolExecutionView,
   ToolGenerationRequest,
+  ToolList,
   ToolView,
 } from '../api/contract';
 
@@ -107,6 +108,19 @@ export class ToolsmithApi {
   /** Every registered tool (newest version per name) as an OpenAI function definition. */
   listFunctions(signal?: AbortSignal): Promise<z.infer<typeof openAiFunctionListSchema>> {
     return this.requestJson('GET', '/openai/functions', undefined, { signal });
+  }
+
+  /** One version of a tool, with its code, tests, repairs and cost. */
+  getTool(toolId: string): Promise<ToolView> {
+    return this.requestJson('GET', `/tools/${encodeURIComponent(toolId)}`);
+  }
+
+  /** The client's tools (registered or failed), newest first: e.g. those a job made. */
+  listTools(filter: { jobId?: string; limit?: number }): Promise<ToolList> {
+    const query = new URLSearchParams();
+    if (filter.jobId !== undefined) query.set('jobId', filter.jobId);
+    if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+    return this.requestJson('GET', `/tools?${query}`);
   }
 
   /** The newest registered version of a name. */

@@ -3,10 +3,10 @@
  * unsandboxed fallback: if bwrap is missing or cannot create a sandbox on this
  * machine, provisioning fails and says why.
  */
-import { findOnPath } from './executables';
+import { installWithApt } from './apt-install';
 import { resolveBinary } from './resolve-binary';
 import type { Log } from './log';
-import { probeCommand, runCommand } from './run-command';
+import { probeCommand } from './run-command';
 import { SetupError } from './setup-error';
 
 const DISPLAY_NAME = 'bubblewrap';
@@ -15,25 +15,6 @@ const INSTALL_HINT = 'bubblewrap (bwrap) is required to sandbox generated code: 
 async function checkBwrap(binaryPath: string): Promise<string | undefined> {
   const probe = await probeCommand(binaryPath, ['--version']);
   return probe.ok ? undefined : probe.detail;
-}
-
-/** Installs with apt-get when that can work unattended (as root); otherwise explains how to install. */
-async function installWithApt(log: Log): Promise<string> {
-  const aptGet = findOnPath('apt-get');
-  if (!aptGet || process.getuid?.() !== 0) throw new SetupError(INSTALL_HINT);
-  log(`${DISPLAY_NAME}: not found; installing it with apt-get`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const common = { env, log, outputPrefix: '  apt |' };
-  await runCommand({ ...common, command: aptGet, args: ['update'], activity: 'updating the apt package lists' });
-  await runCommand({
-    ...common,
-    command: aptGet,
-    args: ['install', '-y', '--no-install-recommends', 'bubblewrap'],
-    activity: 'installing bubblewrap',
-  });
-  const installed = findOnPath('bwrap');
-  if (!installed) throw new SetupError(`apt-get installed bubblewrap but bwrap is still not on PATH. ${INSTALL_HINT}`);
-  return installed;
 }
 
 /**
@@ -59,7 +40,11 @@ export async function provisionBubblewrap(log: Log): Promise<string> {
       envVar: 'BWRAP_PATH',
       pathName: 'bwrap',
       check: checkBwrap,
-      obtain: () => installWithApt(log),
+      obtain: () =>
+        installWithApt(
+          { displayName: DISPLAY_NAME, packages: ['bubblewrap'], executable: 'bwrap', installHint: INSTALL_HINT },
+          log,
+        ),
     },
     log,
   );

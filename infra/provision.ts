@@ -8,6 +8,7 @@ import path from 'node:path';
 import { writeFileAtomically } from './atomic-fs';
 import { provisionBubblewrap } from './bubblewrap';
 import { toolsmithCacheDir } from './cache';
+import { provisionChromium } from './chromium';
 import { provisionFerretDb } from './ferretdb-binary';
 import { withFileLock } from './file-lock';
 import type { Log } from './log';
@@ -19,6 +20,8 @@ export interface ProvisionNeeds {
   temporalCli: boolean;
   /** FerretDB, the embedded MongoDB stand-in. */
   ferretDb: boolean;
+  /** Chromium, for the web console's browser tests; the service itself never needs it. */
+  browser?: boolean;
 }
 
 export interface ProvisionedTools {
@@ -26,6 +29,7 @@ export interface ProvisionedTools {
   ferretDbPath?: string;
   toolRuntime: ToolRuntime;
   bwrapPath: string;
+  chromiumPath?: string;
 }
 
 /**
@@ -35,11 +39,15 @@ export interface ProvisionedTools {
  *   and the tests start their own dev servers even when TEMPORAL_ADDRESS is set.
  *   Skipping it takes TEMPORAL_ADDRESS plus TOOLSMITH_SKIP_TEMPORAL_CLI=1, for
  *   running only the API and worker against an existing server.
+ * - Chromium only for the tests: `npm test`'s pretest (npm names the script it
+ *   runs in npm_lifecycle_event), or TOOLSMITH_PROVISION_BROWSER=1. `npm start`
+ *   must not install a browser it never uses.
  */
 export function provisionNeedsFromEnv(env: NodeJS.ProcessEnv = process.env): ProvisionNeeds {
   return {
     temporalCli: !(env.TEMPORAL_ADDRESS && env.TOOLSMITH_SKIP_TEMPORAL_CLI === '1'),
     ferretDb: !env.MONGODB_URL,
+    browser: env.npm_lifecycle_event === 'pretest' || env.TOOLSMITH_PROVISION_BROWSER === '1',
   };
 }
 
@@ -66,6 +74,7 @@ async function writeManifest(tools: ProvisionedTools): Promise<void> {
     ...tools,
     temporalCliPath: tools.temporalCliPath ?? previous?.temporalCliPath,
     ferretDbPath: tools.ferretDbPath ?? previous?.ferretDbPath,
+    chromiumPath: tools.chromiumPath ?? previous?.chromiumPath,
     provisionedAt: new Date().toISOString(),
   };
   await writeFileAtomically(provisionManifestPath(), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -92,6 +101,7 @@ export async function provision(
       ferretDbPath: needs.ferretDb ? await provisionFerretDb(log) : skipped(log, 'FerretDB', 'MONGODB_URL is set'),
       toolRuntime: await provisionToolRuntime(log),
       bwrapPath: await provisionBubblewrap(log),
+      chromiumPath: needs.browser ? await provisionChromium(log) : undefined,
     };
     await writeManifest(tools);
     return tools;

@@ -12,6 +12,8 @@ export interface LlmSettings {
 
 export interface LlmCallContext {
   jobId: string;
+  /** the workflow run the call is made for: a tool's cost is its calls in the run that made it */
+  runId: string | null;
   requirementIndex: number | null;
   step: string;
 }

@@ -1,9 +1,12 @@
+import type { AcceptanceExample } from '../api/contract';
 import type { ToolPlan } from './schemas';
 
 export interface Requirement {
   description: string;
   input: string;
   output: string;
+  /** the client's acceptance examples, when it gave any */
+  examples?: AcceptanceExample[];
 }
 
 export interface DocSnippet {
@@ -18,11 +21,31 @@ export interface Prompt {
   user: string;
 }
 
+function describeExample(example: AcceptanceExample, index: number): string {
+  const tolerance = example.tolerance ? ` (numbers within ${example.tolerance})` : ' (exactly)';
+  return `${index + 1}. input ${JSON.stringify(example.input)} → output ${JSON.stringify(example.output)}${tolerance}`;
+}
+
+/**
+ * The client's examples are its definition of done: validation runs them exactly as given, so the
+ * model is told up front what they pin down (parameter names, output shape and values).
+ */
+function describeExamples(examples: AcceptanceExample[]): string[] {
+  if (examples.length === 0) return [];
+  return [
+    '',
+    'Acceptance examples (the client’s own tests, correct by definition: the tool is registered only if, called with',
+    'each input as keyword arguments, it returns that output; the parameter names are the keys of the inputs):',
+    ...examples.map(describeExample),
+  ];
+}
+
 function describeRequirement(requirement: Requirement): string {
   return [
     `Description: ${requirement.description}`,
     `Input: ${requirement.input}`,
     `Output: ${requirement.output}`,
+    ...describeExamples(requirement.examples ?? []),
   ].join('\n');
 }
 
@@ -51,15 +74,19 @@ export interface RepairContext {
 const REPAIR_ADVICE: Record<RepairContext['verdict'], string> = {
   crashed: 'The code crashed or could not be loaded: fix the code.',
   schema_violation:
-    'The code returned values that do not fit your output schema: fix the code or the schema, whichever is wrong.',
+    'A test input does not fit your input schema, or the code returned values that do not fit your output schema: fix the code or the schema, whichever is wrong.',
   wrong_values:
     'The code ran, but returned other values than your test cases expect. Either the code or the expected values are wrong: check each expected value independently (by hand, or against the documentation) and fix whichever is wrong; do not break correct code to match a wrong expectation.',
 };
 
-function repairSection(repair: RepairContext): string {
+const EXAMPLES_ARE_RIGHT =
+  'The acceptance examples are never the wrong part: where one fails, the code (or a schema) is what must change.';
+
+function repairSection(repair: RepairContext, hasExamples: boolean): string {
+  const advice = hasExamples ? `${REPAIR_ADVICE[repair.verdict]} ${EXAMPLES_ARE_RIGHT}` : REPAIR_ADVICE[repair.verdict];
   return [
     '',
-    `Attempt ${repair.attempt - 1} failed validation. ${REPAIR_ADVICE[repair.verdict]}`,
+    `Attempt ${repair.attempt - 1} failed validation. ${advice}`,
     'Failures:',
     ...repair.problems.map((problem) => `- ${problem}`),
     '',
@@ -87,6 +114,8 @@ export function implementPrompt(
       'Also give JSON Schemas (as JSON text) for the keyword arguments and for the returned value,',
       'and at least two test cases: inputJson is the JSON object of keyword arguments, expectedOutputJson the JSON of the exact expected return value,',
       'tolerance the absolute tolerance for comparing floating-point numbers (0 for exact).',
+      'When the requirement has acceptance examples, they are run as tests too, exactly as given: your schemas must accept',
+      'their inputs and outputs, and your own test cases should cover other inputs.',
       'Use only the documented APIs below; do not guess signatures.',
     ].join(' '),
     user: [
@@ -98,7 +127,7 @@ export function implementPrompt(
       '',
       'Documentation of the installed versions:',
       documentation,
-      ...(repair ? [repairSection(repair)] : []),
+      ...(repair ? [repairSection(repair, (requirement.examples ?? []).length > 0)] : []),
     ].join('\n'),
   };
 }

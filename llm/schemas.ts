@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AcceptanceExample } from '../api/contract';
 
 /**
  * Structured outputs of the model. Objects are strict and every field required, so the JSON Schema
@@ -61,28 +62,57 @@ export const toolImplementationSchema = z.strictObject({
 });
 export type ToolImplementation = z.output<typeof toolImplementationSchema>;
 
+/** client: one of the requirement's acceptance examples; model: a test the model wrote. */
+export type TestCaseSource = 'model' | 'client';
+
 export interface TestCase {
   input: Record<string, unknown>;
   expectedOutput: unknown;
   tolerance: number;
+  /** absent in drafts made before acceptance examples existed: the model's */
+  source?: TestCaseSource;
 }
 
 export interface ImplementedTool {
   code: string;
   inputSchema: Record<string, unknown>;
   outputSchema: Record<string, unknown>;
+  /** the client's acceptance examples first, then the model's own tests */
   testCases: TestCase[];
+  /** which implementation this is: 1, then one more per repair (absent in drafts made before it was kept) */
+  attempt?: number;
 }
 
-export function toImplementedTool(reply: ToolImplementation): ImplementedTool {
+export function isClientTest(testCase: TestCase): boolean {
+  return testCase.source === 'client';
+}
+
+/**
+ * The model's reply as a draft to validate. The client's acceptance examples are its first tests,
+ * run exactly as given, so the model can neither drop nor change them.
+ */
+export function toImplementedTool(
+  reply: ToolImplementation,
+  examples: AcceptanceExample[] = [],
+  attempt?: number,
+): ImplementedTool {
+  const clientTests: TestCase[] = examples.map((example) => ({
+    input: example.input,
+    expectedOutput: example.output,
+    tolerance: example.tolerance ?? 0,
+    source: 'client',
+  }));
+  const modelTests: TestCase[] = reply.testCases.map((testCase) => ({
+    input: testCase.inputJson,
+    expectedOutput: testCase.expectedOutputJson,
+    tolerance: testCase.tolerance,
+    source: 'model',
+  }));
   return {
     code: reply.code,
     inputSchema: reply.inputSchemaJson,
     outputSchema: reply.outputSchemaJson,
-    testCases: reply.testCases.map((testCase) => ({
-      input: testCase.inputJson,
-      expectedOutput: testCase.expectedOutputJson,
-      tolerance: testCase.tolerance,
-    })),
+    testCases: [...clientTests, ...modelTests],
+    ...(attempt === undefined ? {} : { attempt }),
   };
 }

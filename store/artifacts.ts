@@ -1,4 +1,5 @@
 import { Db, ObjectId } from 'mongodb';
+import { fromStorable, toStorable } from './storable-json';
 
 /**
  * Large intermediate payloads (documentation found, implementation drafts) live here and travel
@@ -36,7 +37,7 @@ export function createArtifactStore(db: Db) {
         requirement_index: artifact.requirementIndex,
         kind: artifact.kind,
         key: artifact.key,
-        content: artifact.content,
+        content: toStorable(artifact.content),
         created_at: new Date(),
       });
       return _id.toHexString();
@@ -45,7 +46,7 @@ export function createArtifactStore(db: Db) {
     async load<T>(id: string, kind: ArtifactKind): Promise<T> {
       const artifact = await artifacts.findOne({ _id: new ObjectId(id), kind });
       if (!artifact) throw new Error(`artifact ${kind} ${id} is missing`);
-      return artifact.content as T;
+      return fromStorable(artifact.content) as T;
     },
   };
 }

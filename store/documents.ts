@@ -75,6 +75,15 @@ export interface TestCaseDocument {
   input: Record<string, unknown>;
   expected_output: unknown;
   tolerance: number;
+  /** client: one of the requirement's acceptance examples (absent in tools made before them: the model's) */
+  source?: 'model' | 'client';
+}
+
+/** Model calls answered and their tokens, summed from `agent_sessions`. */
+export interface ModelUsageDocument {
+  calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
 }
 
 /** Until API keys name clients, every job, session and tool belongs to this one. */
@@ -98,6 +107,10 @@ export interface ToolDocument {
   status: ToolStatus;
   /** for a failed tool: what its last attempt got wrong */
   errors: string[];
+  /** implementations after the first that validation sent back (absent in tools made before it was recorded) */
+  repair_rounds?: number;
+  /** the model calls made for the tool in the run that made it (absent in tools made before it was recorded) */
+  model_usage?: ModelUsageDocument;
   deprecated_at?: Date;
   session_id: ObjectId;
   job_id: string;
@@ -114,6 +127,8 @@ export interface ToolDocument {
 export interface AgentSessionDocument {
   _id?: ObjectId;
   job_id: string;
+  /** the workflow run that made the call (absent in calls recorded before it was) */
+  run_id?: string | null;
   requirement_index: number | null;
   step: string;
   model: string;

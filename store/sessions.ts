@@ -12,6 +12,8 @@ import {
 } from './documents';
 import type { GenerationSummary } from '../api/contract';
 import { isDuplicateKeyError } from './mongo';
+import { fromStorable, toStorable } from './storable-json';
+import { readTools } from './tools';
 import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
 
 export interface SessionMirror {
@@ -69,16 +71,28 @@ export function ownedBy(tenant: string): Filter<SessionDocument> {
   return { tenant_id: { $in: [DEFAULT_TENANT, null] } } as Filter<SessionDocument>;
 }
 
+/** A session as it was mirrored: its requirements' examples unwrapped (store/storable-json.ts). */
+async function readSession(found: Promise<SessionDocument | null>): Promise<SessionDocument | null> {
+  const session = await found;
+  return session && fromStorable(session);
+}
+
+async function readSessions(found: Promise<SessionDocument[]>): Promise<SessionDocument[]> {
+  return (await found).map(fromStorable);
+}
+
 export function createSessionStore(db: Db) {
   const sessions = db.collection<SessionDocument>('sessions');
   const tools = db.collection<ToolDocument>('tools');
 
   function newestFirst(tenant: string, filter: Filter<SessionDocument>, page: PageWindow): Promise<SessionDocument[]> {
-    return sessions
-      .find({ ...ownedBy(tenant), ...filter, ...olderThan<SessionDocument>(page.after) })
-      .sort(NEWEST_FIRST)
-      .limit(page.limit)
-      .toArray();
+    return readSessions(
+      sessions
+        .find({ ...ownedBy(tenant), ...filter, ...olderThan<SessionDocument>(page.after) })
+        .sort(NEWEST_FIRST)
+        .limit(page.limit)
+        .toArray(),
+    );
   }
 
   return {
@@ -103,7 +117,7 @@ export function createSessionStore(db: Db) {
               // register linking its tool) could lose updates.
               tool_ids: state.toolIds,
               run_number: state.runNumber,
-              failures: state.failures,
+              failures: toStorable(state.failures),
               error: state.error,
               revision: state.revision,
               run_id: state.runId,
@@ -118,7 +132,7 @@ export function createSessionStore(db: Db) {
             },
             $setOnInsert: {
               _id: new ObjectId(state.sessionId),
-              tool_requirements: state.toolRequirements,
+              tool_requirements: toStorable(state.toolRequirements),
               created_at: state.createdAt,
             },
           },
@@ -133,11 +147,11 @@ export function createSessionStore(db: Db) {
 
     /** The tenant's session of a job; another tenant's is not found, as if it did not exist. */
     findByJobId(tenant: string, jobId: string): Promise<SessionDocument | null> {
-      return sessions.findOne({ job_id: jobId, ...ownedBy(tenant) });
+      return readSession(sessions.findOne({ job_id: jobId, ...ownedBy(tenant) }));
     },
 
     findById(tenant: string, sessionId: ObjectId): Promise<SessionDocument | null> {
-      return sessions.findOne({ _id: sessionId, ...ownedBy(tenant) });
+      return readSession(sessions.findOne({ _id: sessionId, ...ownedBy(tenant) }));
     },
 
     /** Newest first; `after` is the last session of the previous page. */
@@ -170,13 +184,12 @@ export function createSessionStore(db: Db) {
      * earlier jobs' tools it reused (linked by id only: they belong to their own session).
      */
     async toolsOf(session: Pick<SessionDocument, '_id' | 'tool_ids'>): Promise<ToolDocument[]> {
-      const own = await tools
-        .find({ session_id: session._id })
-        .sort({ requirement_index: 1, created_at: 1, _id: 1 })
-        .toArray();
+      const own = await readTools(
+        tools.find({ session_id: session._id }).sort({ requirement_index: 1, created_at: 1, _id: 1 }).toArray(),
+      );
       const ownIds = new Set(own.map((tool) => tool._id.toHexString()));
       const reusedIds = (session.tool_ids ?? []).filter((id) => !ownIds.has(id.toHexString()));
-      const reused = reusedIds.length ? await tools.find({ _id: { $in: reusedIds } }).toArray() : [];
+      const reused = reusedIds.length ? await readTools(tools.find({ _id: { $in: reusedIds } }).toArray()) : [];
       return [...own, ...reused];
     },
   };

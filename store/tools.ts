@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Db, ObjectId, type Filter } from 'mongodb';
 import type { ToolDocument, ToolRequirementDocument, ToolStatus } from './documents';
 import { isDuplicateKeyError } from './mongo';
+import { fromStorable, toStorable } from './storable-json';
 import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
 
 export type NewTool = Omit<
@@ -52,13 +53,37 @@ const MAX_VERSION_ATTEMPTS = 25;
 
 const fold = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
 
+/** JSON with every object's keys sorted: equal values, however their keys were ordered, read the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /**
  * The reuse key: two requirements whose description, input and output are equal once trimmed,
- * case-folded and with runs of white space made one space, have the same key.
+ * case-folded and with runs of white space made one space, have the same key. Acceptance examples
+ * are part of it: a tool made without them (or for others) was never checked against these.
  */
 export function requirementKey(requirement: ToolRequirementDocument): string {
-  const folded = JSON.stringify([fold(requirement.description), fold(requirement.input), fold(requirement.output)]);
-  return createHash('sha256').update(folded).digest('hex');
+  const parts = [fold(requirement.description), fold(requirement.input), fold(requirement.output)];
+  if (requirement.examples?.length) parts.push(canonicalJson(requirement.examples));
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** A tool as it was written: its free-form JSON (tests, schemas, examples) unwrapped (store/storable-json.ts). */
+export async function readTool(found: Promise<ToolDocument | null>): Promise<ToolDocument | null> {
+  const tool = await found;
+  return tool && fromStorable(tool);
+}
+
+export async function readTools(found: Promise<ToolDocument[]>): Promise<ToolDocument[]> {
+  return (await found).map(fromStorable);
 }
 
 export function createToolStore(db: Db) {
@@ -87,7 +112,7 @@ export function createToolStore(db: Db) {
     ): Promise<ToolDocument> {
       for (let attempt = 1; ; attempt += 1) {
         const existing = await tools.findOne({ idempotency_key: tool.idempotency_key });
-        if (existing) return existing;
+        if (existing) return fromStorable(existing);
         const version = await nextVersion(tool.tenant_id, tool.name);
         const document: ToolDocument = {
           ...tool,
@@ -99,7 +124,7 @@ export function createToolStore(db: Db) {
           updated_at: at,
         };
         try {
-          await tools.insertOne(document);
+          await tools.insertOne(toStorable(document));
           return document;
         } catch (error) {
           // Either our own earlier insert (found above on the next round) or a lost version race.
@@ -111,7 +136,7 @@ export function createToolStore(db: Db) {
     /** draft → registered, once its file is written. */
     async markRegistered(id: ObjectId, at: Date): Promise<ToolDocument | null> {
       await tools.updateOne({ _id: id, status: 'draft' }, { $set: { status: 'registered', updated_at: at } });
-      return tools.findOne({ _id: id });
+      return readTool(tools.findOne({ _id: id }));
     },
 
     /** registered → deprecated; null when the tool is not (or no longer) registered. */
@@ -120,35 +145,36 @@ export function createToolStore(db: Db) {
         { _id: id, tenant_id: tenant, status: 'registered' },
         { $set: { status: 'deprecated', deprecated_at: at, updated_at: at } },
       );
-      return result.modifiedCount === 1 ? tools.findOne({ _id: id }) : null;
+      return result.modifiedCount === 1 ? readTool(tools.findOne({ _id: id })) : null;
     },
 
     findByIds(ids: ObjectId[]): Promise<ToolDocument[]> {
-      return tools.find({ _id: { $in: ids } }).toArray();
+      return readTools(tools.find({ _id: { $in: ids } }).toArray());
     },
 
     /** a job's registered tools, whichever run made them: what a retry keeps */
     findRegisteredByJob(jobId: string): Promise<ToolDocument[]> {
-      return tools
-        .find({ job_id: jobId, status: 'registered' })
-        .sort({ requirement_index: 1, created_at: 1 })
-        .toArray();
+      return readTools(
+        tools.find({ job_id: jobId, status: 'registered' }).sort({ requirement_index: 1, created_at: 1 }).toArray(),
+      );
     },
 
     /** Any tool by id, whatever its tenant: for the pipeline, which owns what it reads. */
     findById(id: ObjectId): Promise<ToolDocument | null> {
-      return tools.findOne({ _id: id });
+      return readTool(tools.findOne({ _id: id }));
     },
 
     /** A tenant's tool by id; another tenant's tool is not found, as if it did not exist. */
     findOwned(tenant: string, id: ObjectId): Promise<ToolDocument | null> {
-      return tools.findOne({ _id: id, tenant_id: tenant });
+      return readTool(tools.findOne({ _id: id, tenant_id: tenant }));
     },
 
     /** The given version of a name (whatever its status), or else its newest registered version. */
     findByName(tenant: string, name: string, version?: number): Promise<ToolDocument | null> {
-      if (version !== undefined) return tools.findOne({ tenant_id: tenant, name, version });
-      return tools.find({ tenant_id: tenant, name, status: 'registered' }).sort({ version: -1 }).limit(1).next();
+      if (version !== undefined) return readTool(tools.findOne({ tenant_id: tenant, name, version }));
+      return readTool(
+        tools.find({ tenant_id: tenant, name, status: 'registered' }).sort({ version: -1 }).limit(1).next(),
+      );
     },
 
     /** Every version of a name, newest first. */
@@ -164,20 +190,21 @@ export function createToolStore(db: Db) {
 
     /** The newest registered version of every name, by name: what function calling and MCP offer. */
     async newestRegistered(tenant: string): Promise<ToolDocument[]> {
-      const registered = await tools
-        .find({ tenant_id: tenant, status: 'registered' })
-        .sort({ name: 1, version: -1 })
-        .toArray();
+      const registered = await readTools(
+        tools.find({ tenant_id: tenant, status: 'registered' }).sort({ name: 1, version: -1 }).toArray(),
+      );
       return registered.filter((tool, index) => index === 0 || registered[index - 1]!.name !== tool.name);
     },
 
     /** The newest registered tool made for an equal requirement: a job may answer with it instead of a model. */
     findReusable(tenant: string, requirement: ToolRequirementDocument): Promise<ToolDocument | null> {
-      return tools
-        .find({ tenant_id: tenant, requirement_key: requirementKey(requirement), status: 'registered' })
-        .sort(NEWEST_FIRST)
-        .limit(1)
-        .next();
+      return readTool(
+        tools
+          .find({ tenant_id: tenant, requirement_key: requirementKey(requirement), status: 'registered' })
+          .sort(NEWEST_FIRST)
+          .limit(1)
+          .next(),
+      );
     },
 
     /** A tenant's tools, newest first, optionally of one name, status, session or job. */

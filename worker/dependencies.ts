@@ -37,9 +37,10 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   const stores = createStores(mongo.db);
   const metrics = createWorkerMetrics();
   const llm = createLlmGateway(config.llm, (call) => {
-    metrics.countTokens(call);
+    metrics.countModelCall(call);
     return stores.agentSessions.record({
       job_id: call.jobId,
+      run_id: call.runId,
       requirement_index: call.requirementIndex,
       step: call.step,
       model: call.model,
@@ -78,6 +79,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       toolsDir: config.toolsDir,
       installedPackages,
       metrics: metrics.activities,
+      costs: metrics.costs,
     },
   };
 }

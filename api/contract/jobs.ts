@@ -8,6 +8,7 @@ import {
   temporalRunSchema,
 } from './common';
 import { jobStatusSchema, toolStageSchema } from './statuses';
+import { modelUsageSchema, toolTestCaseSchema } from './tools';
 import { z } from './zod';
 
 /** Jobs: the request that starts one, and every answer about one (Part A, and Part B's additions). */
@@ -16,6 +17,7 @@ export const MAX_REQUIREMENTS_PER_JOB = 50;
 export const MAX_DESCRIPTION_CHARS = 10_000;
 export const MAX_IO_DESCRIPTION_CHARS = 4_000;
 export const MAX_IDEMPOTENCY_KEY_CHARS = 200;
+export const MAX_EXAMPLES_PER_REQUIREMENT = 20;
 
 function requiredText(maxChars: number) {
   return z
@@ -29,12 +31,46 @@ function optionalText(maxChars: number) {
   return z.string({ error: 'must be a string' }).max(maxChars, `must be at most ${maxChars} characters`).optional();
 }
 
+/**
+ * The client's own test of the tool: called with `input`, it must return `output` (numbers within
+ * `tolerance`, everything else exactly, as validation compares every test). Shown to the planner
+ * and the implementer, run in validation next to the model's tests; never wrong by definition.
+ */
+export const acceptanceExampleSchema = z
+  .strictObject(
+    {
+      input: z
+        .record(z.string(), z.unknown(), {
+          error: (issue) =>
+            issue.input === undefined ? 'is required' : "must be a JSON object (the tool's keyword arguments)",
+        })
+        .describe("the tool's keyword arguments"),
+      output: z
+        .unknown()
+        .refine((value) => value !== undefined, 'is required')
+        .describe('what the tool must return for that input (any JSON value)'),
+      tolerance: z
+        .number({ error: 'must be a number' })
+        .nonnegative('must not be negative')
+        .optional()
+        .describe('absolute tolerance for the numbers in `output` (default 0: exact)'),
+    },
+    { error: 'must be an object with input and output (and optionally tolerance)' },
+  )
+  .openapi('AcceptanceExample');
+export type AcceptanceExample = z.output<typeof acceptanceExampleSchema>;
+
 export const toolRequirementSchema = z
   .object(
     {
       description: requiredText(MAX_DESCRIPTION_CHARS).describe('what the tool should do'),
       input: requiredText(MAX_IO_DESCRIPTION_CHARS).describe('its input, in words'),
       output: requiredText(MAX_IO_DESCRIPTION_CHARS).describe('its output, in words'),
+      examples: z
+        .array(acceptanceExampleSchema, { error: 'must be an array of examples' })
+        .max(MAX_EXAMPLES_PER_REQUIREMENT, `must contain at most ${MAX_EXAMPLES_PER_REQUIREMENT} examples`)
+        .optional()
+        .describe('acceptance examples: the tool is registered only if it passes them as well as its own tests'),
     },
     { error: 'must be an object with description, input and output' },
   )
@@ -112,6 +148,11 @@ export const toolFileSchema = z
     endpoint: z.string().nullable().optional(),
     registered: z.boolean(),
     createdAt: isoDateSchema,
+    testCases: z
+      .array(toolTestCaseSchema)
+      .optional()
+      .describe('every test the tool passed; `source: "client"` marks the requirement’s acceptance examples'),
+    modelUsage: modelUsageSchema.optional().describe('the model calls made for this tool'),
   })
   .openapi('ToolFile');
 export type ToolFile = z.infer<typeof toolFileSchema>;
@@ -134,6 +175,13 @@ export const generationSummarySchema = z
     reused: countSchema
       .optional()
       .describe('requirements answered with an earlier job’s registered tool, without the model'),
+    modelCalls: countSchema
+      .optional()
+      .describe(
+        'model calls answered for the job, over all its runs (unusable replies included, refused requests such as a 429 not)',
+      ),
+    promptTokens: countSchema.optional().describe('prompt tokens of those calls'),
+    completionTokens: countSchema.optional().describe('completion tokens of those calls'),
   })
   .openapi('GenerationSummary');
 export type GenerationSummary = z.infer<typeof generationSummarySchema>;

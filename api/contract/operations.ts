@@ -36,3 +36,8 @@ export const jsonRpcBodySchema = z.union([jsonRpcMessageSchema, z.array(jsonRpcM
 /** What the docs page loads from the bundled swagger-ui, and nothing else of that package. */
 export const docsAssets = ['swagger-ui.css', 'swagger-ui-bundle.js'] as const;
 export const docsAssetParamsSchema = z.object({ asset: z.enum(docsAssets) });
+
+/** The web console's two files, bundled from web/ when first asked for (api/console-bundle.ts). */
+export const consoleAssets = ['console.js', 'console.css'] as const;
+export type ConsoleAsset = (typeof consoleAssets)[number];
+export const consoleAssetParamsSchema = z.object({ asset: z.enum(consoleAssets) });

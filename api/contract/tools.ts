@@ -1,5 +1,5 @@
 import { functionFormats, OPENAI_FUNCTION_NAME } from '../../executor/openai-functions';
-import { isoDateSchema, jobIdSchema, jsonSchemaObject, objectIdSchema, pageOf } from './common';
+import { countSchema, isoDateSchema, jobIdSchema, jsonSchemaObject, objectIdSchema, pageOf } from './common';
 import { toolStatusSchema } from './statuses';
 import { z } from './zod';
 
@@ -41,7 +41,21 @@ export const toolTestCaseSchema = z.strictObject({
   input: z.record(z.string(), z.unknown()),
   expectedOutput: z.unknown(),
   tolerance: z.number().optional(),
+  source: z
+    .enum(['client'])
+    .optional()
+    .describe('"client": one of the requirement’s acceptance examples; absent: a test the model wrote'),
 });
+
+/** What making a tool cost in model calls: every call the model answered for it, unusable replies included. */
+export const modelUsageSchema = z
+  .strictObject({
+    modelCalls: countSchema.describe('calls the model answered (a refused request, e.g. a 429, is not counted)'),
+    promptTokens: countSchema,
+    completionTokens: countSchema,
+  })
+  .openapi('ModelUsage');
+export type ModelUsage = z.infer<typeof modelUsageSchema>;
 
 /** One version with its code, schemas and tests (not a component of its own: the shapes that extend it are whole). */
 export const toolDetailsSchema = toolSummaryShape.extend({
@@ -53,6 +67,16 @@ export const toolDetailsSchema = toolSummaryShape.extend({
   dependencies: z.array(z.string()),
   testCases: z.array(toolTestCaseSchema),
   errors: z.array(z.string()).describe('for a failed tool: what its last attempt got wrong'),
+  repairRounds: countSchema
+    .optional()
+    .describe(
+      'implementations after the first one that validation sent back (absent for tools made before it was recorded)',
+    ),
+  modelUsage: modelUsageSchema
+    .optional()
+    .describe(
+      'the model calls made for this tool in the run that made it (absent for tools made before it was recorded)',
+    ),
 });
 
 export const toolSchema = toolDetailsSchema
@@ -61,6 +85,7 @@ export const toolSchema = toolDetailsSchema
 
 export const toolListSchema = pageOf('tools', toolSummarySchema).openapi('ToolList');
 
+export type ToolTestCaseView = z.infer<typeof toolTestCaseSchema>;
 export type ToolSummaryView = z.infer<typeof toolSummarySchema>;
 export type ToolView = z.infer<typeof toolSchema>;
 export type ToolDetailsView = z.infer<typeof toolDetailsSchema>;

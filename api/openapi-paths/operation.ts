@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { PUBLIC_PATHS } from '../auth';
+import { isPublicPath } from '../auth';
 import { errorResponseSchema } from '../contract';
 import { z } from '../contract/zod';
 
@@ -61,7 +61,7 @@ const SHARED_ERRORS = {
 export function registerOperation(registry: OpenAPIRegistry, spec: OperationSpec): void {
   const { body, errors = {}, responses, request, ...route } = spec;
   // the paths the API answers without a key, as the authentication itself decides
-  const authenticated = !PUBLIC_PATHS.some((open) => route.path === open || route.path.startsWith(`${open}/`));
+  const authenticated = !isPublicPath(route.path);
   const descriptions = new Map<ErrorStatus, string[]>();
   const shared = [authenticated && SHARED_ERRORS.authenticated, body && SHARED_ERRORS.readsBody, SHARED_ERRORS.always];
   for (const group of [...shared, errors]) {

@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import {
+  consoleAssetParamsSchema,
   docsAssetParamsSchema,
   errorResponseSchema,
   healthResponseSchema,
@@ -60,6 +61,28 @@ export function registerServicePaths(registry: OpenAPIRegistry): void {
     path: '/docs/assets/{asset}',
     summary: "The docs page's scripts and styles (the bundled swagger-ui)",
     request: { params: docsAssetParamsSchema },
+    responses: {
+      200: {
+        description: 'the file',
+        content: { 'text/javascript': { schema: z.string() }, 'text/css': { schema: z.string() } },
+      },
+    },
+    errors: { 404: 'INVALID_REQUEST: no such file' },
+  });
+
+  registerOperation(registry, {
+    method: 'get',
+    path: '/',
+    summary: 'The web console: submit jobs, watch them live, browse the registry, run tools',
+    description: 'The page needs no key; it asks for one and sends it with every call it makes to /api/v1.',
+    responses: { 200: { description: 'the page', content: { 'text/html': { schema: z.string() } } } },
+  });
+
+  registerOperation(registry, {
+    method: 'get',
+    path: '/assets/{asset}',
+    summary: "The web console's script and styles (bundled from web/ by the API itself)",
+    request: { params: consoleAssetParamsSchema },
     responses: {
       200: {
         description: 'the file',

@@ -12,7 +12,15 @@ import { readEventStream } from '../helpers/sse';
 import { useTestStack } from '../helpers/stack';
 
 const document = openApiDocument();
-const PUBLIC_PATHS = ['/api/v1/health', '/metrics', '/openapi.json', '/docs', '/docs/assets/{asset}'];
+const PUBLIC_PATHS = [
+  '/api/v1/health',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+  '/docs/assets/{asset}',
+  '/',
+  '/assets/{asset}',
+];
 
 type Json = Record<string, any>;
 
@@ -142,7 +150,7 @@ describe('the OpenAPI document, generated from the zod contract', function () {
       }
     });
 
-    it('asks for an API key on every route but health, /metrics, /openapi.json and /docs', () => {
+    it('asks for an API key on every route but health, /metrics, /openapi.json, /docs and the web console', () => {
       assert.deepEqual(Object.keys(document.components.securitySchemes ?? {}).sort(), ['ApiKeyBearer', 'ApiKeyHeader']);
       for (const { path, method, operation } of allOperations) {
         if (PUBLIC_PATHS.includes(path)) {
