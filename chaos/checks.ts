@@ -82,7 +82,11 @@ function mirrorMismatches(jobId: string, session: SessionDocument | null, runId:
   const problems: string[] = [];
   if (session.job_status !== 'completed') problems.push(`job_status ${session.job_status}`);
   if (session.run_id !== runId) problems.push(`run_id ${session.run_id} instead of ${runId}`);
-  const mirroredIds = session.tool_ids.map((id) => id.toHexString()).sort();
+  // tool_ids also link the failed tools' records; the result names the registered ones
+  const mirroredIds = session.tool_progress
+    .filter((tool) => tool.stage === 'completed' && tool.tool_id)
+    .map((tool) => tool.tool_id!)
+    .sort();
   const resultIds = result.tools.map((tool) => tool.toolId).sort();
   if (!isDeepStrictEqual(mirroredIds, resultIds)) problems.push(`tool_ids ${mirroredIds} instead of ${resultIds}`);
   if (!isDeepStrictEqual(session.summary, result.summary)) problems.push('summary differs from the result');
