@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { noOpActivities } from './no-op-activities';
+import { perSecond } from './stats';
 
 export interface EngineLimit {
   /** wall time of one workflow, POST-less: start to result, one after another */
@@ -49,18 +50,10 @@ export async function measureEngineLimit(options: EngineLimitOptions): Promise<E
       await once();
       latencies.push(performance.now() - started);
     }
-    let remaining = options.throughputRuns;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: options.concurrency }, async () => {
-        while (remaining > 0) {
-          remaining -= 1;
-          await once();
-        }
-      }),
-    );
-    const perSecond = (options.throughputRuns / (performance.now() - started)) * 1000;
-    return { latencies, perSecond };
+    const workflowsPerSecond = await perSecond(options.throughputRuns, options.concurrency, async () => {
+      await once();
+    });
+    return { latencies, perSecond: workflowsPerSecond };
   } finally {
     worker.shutdown();
     await running;

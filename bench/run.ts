@@ -19,7 +19,7 @@ import { measureApiLatency } from './api-latency';
 import { measureBurst } from './burst';
 import { measureJobVersusEngine } from './job-vs-engine';
 import { measureEngineLimit } from './engine-limit';
-import { median, ms, percentile, samples, timed } from './stats';
+import { median, ms, percentile, perSecond, samples, timed } from './stats';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -81,19 +81,6 @@ async function executeOverHttp(stack: TestStack, toolId: string): Promise<void> 
     throw new Error(`execute failed: ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
-/** `calls` executes spread over `concurrency` clients, each waiting for its answer before the next. */
-async function throughput(stack: TestStack, toolId: string, concurrency: number, calls: number): Promise<number> {
-  let next = 0;
-  const client = async () => {
-    while (next < calls) {
-      next += 1;
-      await executeOverHttp(stack, toolId);
-    }
-  };
-  const [ms] = await timed(() => Promise.all(Array.from({ length: concurrency }, client)));
-  return (calls / ms) * 1000;
-}
-
 const BENCH_REQUESTS_PER_MINUTE = 1_000_000;
 
 /** Calls over HTTP: the API's warm pool behind the execute route, against a registered tool. */
@@ -108,11 +95,13 @@ async function httpExecution() {
     const toolId: string = job.toolFiles[0].toolId;
     await executeOverHttp(stack, toolId); // warm-up: the tool's schemas compiled, the connection open
     const latencies = await samples(WARM_CALL_RUNS, () => executeOverHttp(stack, toolId));
-    const perSecond: Record<number, number> = {};
+    const executesPerSecond: Record<number, number> = {};
     for (const concurrency of CONCURRENCY_LEVELS) {
-      perSecond[concurrency] = await throughput(stack, toolId, concurrency, THROUGHPUT_CALLS);
+      executesPerSecond[concurrency] = await perSecond(THROUGHPUT_CALLS, concurrency, () =>
+        executeOverHttp(stack, toolId),
+      );
     }
-    return { latencies, perSecond, poolSize: stack.config.executor.poolSize };
+    return { latencies, perSecond: executesPerSecond, poolSize: stack.config.executor.poolSize };
   } finally {
     await stack.stop();
   }

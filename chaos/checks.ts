@@ -46,17 +46,19 @@ export interface CheckSources {
   toolsDir: string;
 }
 
-interface JobFindings {
+/** the lists of problems, which a job's findings add to the outcome's */
+const PROBLEM_LISTS = [
+  'unfinishedJobs',
+  'duplicates',
+  'lost',
+  'mirrorMismatches',
+  'fileMismatches',
+  'stillRetrying',
+] as const satisfies readonly (keyof ChaosOutcome)[];
+
+type JobFindings = Pick<ChaosOutcome, (typeof PROBLEM_LISTS)[number] | 'registeredOnce' | 'retriedAttempts'> & {
   completed: boolean;
-  unfinished: string[];
-  registeredOnce: number;
-  duplicates: string[];
-  lost: string[];
-  mirrorMismatches: string[];
-  fileMismatches: string[];
-  stillRetrying: string[];
-  retriedAttempts: number;
-}
+};
 
 async function retriedAttempts(sources: CheckSources, jobId: string): Promise<number> {
   const history = await sources.temporal.workflow.getHandle(jobId).fetchHistory();
@@ -131,7 +133,7 @@ async function checkJob(sources: CheckSources, job: SubmittedJob): Promise<JobFi
     return {
       ...findings,
       completed: false,
-      unfinished: [`${job.jobId}: ${description.status.name}`],
+      unfinishedJobs: [`${job.jobId}: ${description.status.name}`],
       mirrorMismatches: [],
     };
   }
@@ -142,7 +144,7 @@ async function checkJob(sources: CheckSources, job: SubmittedJob): Promise<JobFi
   return {
     ...findings,
     completed: true,
-    unfinished: result.failures.map((failure) => `${job.jobId}#${failure.requirementIndex}: ${failure.error}`),
+    unfinishedJobs: result.failures.map((failure) => `${job.jobId}#${failure.requirementIndex}: ${failure.error}`),
     lost: [...findings.lost, ...unregistered.map((tool) => `${job.jobId}: result names unregistered ${tool.toolId}`)],
     mirrorMismatches: mirrorMismatches(job.jobId, session, description.runId, result),
   };
@@ -152,16 +154,16 @@ export async function checkOutcome(sources: CheckSources): Promise<ChaosOutcome>
   const outcome: ChaosOutcome = {
     jobs: sources.jobs.length,
     completedJobs: 0,
-    unfinishedJobs: [],
     requirements: 0,
     registeredOnce: 0,
+    runningWorkflows: 0,
+    retriedAttempts: 0,
+    unfinishedJobs: [],
     duplicates: [],
     lost: [],
     mirrorMismatches: [],
     fileMismatches: [],
     stillRetrying: [],
-    runningWorkflows: 0,
-    retriedAttempts: 0,
   };
   for (const job of sources.jobs) {
     const findings = await checkJob(sources, job);
@@ -169,12 +171,7 @@ export async function checkOutcome(sources: CheckSources): Promise<ChaosOutcome>
     if (findings.completed) outcome.completedJobs += 1;
     outcome.registeredOnce += findings.registeredOnce;
     outcome.retriedAttempts += findings.retriedAttempts;
-    outcome.unfinishedJobs.push(...findings.unfinished);
-    outcome.duplicates.push(...findings.duplicates);
-    outcome.lost.push(...findings.lost);
-    outcome.mirrorMismatches.push(...findings.mirrorMismatches);
-    outcome.fileMismatches.push(...findings.fileMismatches);
-    outcome.stillRetrying.push(...findings.stillRetrying);
+    for (const list of PROBLEM_LISTS) outcome[list].push(...findings[list]);
   }
   outcome.runningWorkflows = (await sources.temporal.workflow.count('ExecutionStatus="Running"')).count;
   return outcome;

@@ -2,18 +2,13 @@
  * Each tool's way through the pipeline, as the job's event stream tells it: a `stage` event per
  * change, in order. The page keeps one row per requirement and shows where each tool is.
  */
+import { toolEndStagesOffThePipeline, toolStages } from '../../api/contract/status-values';
 import type { JobStageEvent, JobStatus, ToolStage } from './api-types';
 
 /** The way a tool goes when all is well; `failed` and `cancelled` end it anywhere along it. */
-export const PIPELINE = [
-  'pending',
-  'planning',
-  'searching',
-  'implementing',
-  'executing',
-  'registering',
-  'completed',
-] as const satisfies readonly ToolStage[];
+export const PIPELINE: readonly ToolStage[] = toolStages.filter(
+  (stage) => !(toolEndStagesOffThePipeline as readonly ToolStage[]).includes(stage),
+);
 
 /** What a person calls each stage (`executing` is validation: the code runs against its tests). */
 export const STAGE_LABELS: Record<ToolStage, string> = {
