@@ -2,7 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type Activities } from '../activities';
 import type { Config } from '../config';
 import { startTracing } from '../observability/tracing';
-import { activityTaskQueue } from '../workflows/activity-options';
+import { activityTaskQueue, HEARTBEAT_SEND_INTERVAL } from '../workflows/activity-options';
 import type { WorkerDependencies } from './dependencies';
 import { startMetricsServer } from './metrics-server';
 
@@ -56,12 +56,16 @@ export async function createToolsmithWorkers(options: ToolsmithWorkersOptions): 
     sandbox: activityTaskQueue(config.temporal.taskQueue, 'sandbox'),
   };
   const tracing = startTracing(config.tracing, 'toolsmith-worker');
-  const common: Pick<WorkerOptions, 'connection' | 'namespace' | 'plugins' | 'shutdownGraceTime'> = {
+  const common: Pick<
+    WorkerOptions,
+    'connection' | 'namespace' | 'plugins' | 'shutdownGraceTime' | 'maxHeartbeatThrottleInterval'
+  > = {
     connection,
     namespace: config.temporal.namespace,
     plugins: tracing ? [tracing.plugin] : [],
     // SIGTERM: stop polling, let the activities in flight finish, then cancel what is left.
     shutdownGraceTime: config.http.shutdownGraceMs,
+    maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
   };
   const workers = await Promise.all([
     Worker.create({

@@ -15,10 +15,20 @@ export const DOCS_SEARCH_TIMEOUT = '10 minutes';
 export const STORAGE_WRITE_TIMEOUT = '30 seconds';
 export const STORAGE_MAX_ATTEMPTS = 10;
 /**
- * Short on purpose: the SDK sends heartbeats at most every 0.8 × this, and a cancellation reaches
- * a running activity only in a heartbeat's answer, so this bounds how fast a cancel stops it.
+ * How long a running activity may go unheard before its attempt is given up: a dead worker is
+ * noticed this late. Workers send heartbeats every HEARTBEAT_SEND_INTERVAL, so a loaded machine
+ * has most of this as margin (the SDK's own default, 0.8 × this, left 1.2 s, and a loaded chaos
+ * run lost most attempts to it).
  */
-export const HEARTBEAT_TIMEOUT = '6 seconds';
+export const HEARTBEAT_TIMEOUT = '10 seconds';
+/** A cancellation reaches a running activity only in a heartbeat's answer: this bounds how fast a cancel stops it. */
+export const HEARTBEAT_SEND_INTERVAL = '1 second';
+/**
+ * Attempts lost to the infrastructure (the worker died or stalled: a heartbeat or schedule-to-start
+ * timeout) are not the activity's fault. When the retry policy's last attempt is such a loss, the
+ * workflow runs the activity again, up to this many times, instead of failing the tool.
+ */
+export const INFRASTRUCTURE_RETRIES = 10;
 
 export const llmActivityOptions: ActivityOptions = {
   startToCloseTimeout: LLM_CALL_TIMEOUT,

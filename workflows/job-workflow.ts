@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { ImplementToolInput, ImplementToolOutput } from '../activities/implement';
 import type { MirrorJobInput } from '../activities/mirror';
 import type { ValidateToolOutput } from '../activities/validate';
 import type { ToolPlan } from '../llm/schemas';
@@ -39,6 +40,7 @@ import {
   type WorkflowJobStatus,
 } from './definitions';
 import { describeTools } from './details';
+import { survivingInfrastructure } from './infrastructure-retries';
 import { jobStageKey, jobStatusKey } from './search-attributes';
 
 const llm = proxyActivities<Activities>(llmActivityOptions);
@@ -250,9 +252,11 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     const tool = tools[index]!;
 
     advance(index, 'planning');
-    const planned = await llm.planTool.executeWithOptions(
-      { ...llmActivityOptions, ...queueOf('llm'), summary: `plan requirement ${index + 1}` },
-      [{ jobId, requirementIndex: index, requirement }],
+    const planned = await survivingInfrastructure(() =>
+      llm.planTool.executeWithOptions(
+        { ...llmActivityOptions, ...queueOf('llm'), summary: `plan requirement ${index + 1}` },
+        [{ jobId, requirementIndex: index, requirement }],
+      ),
     );
     totalTokens += planned.tokens;
     const plan: ToolPlan = { ...planned.plan, functionName: claimName(planned.plan.functionName) };
@@ -260,35 +264,41 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
     tool.name = plan.functionName;
 
     advance(index, 'searching');
-    const { docsRef } = await docs.searchDocs.executeWithOptions(
-      { ...docsActivityOptions, summary: `search docs for ${plan.functionName}` },
-      [{ jobId, workKey, requirementIndex: index, plan }],
+    const { docsRef } = await survivingInfrastructure(() =>
+      docs.searchDocs.executeWithOptions({ ...docsActivityOptions, summary: `search docs for ${plan.functionName}` }, [
+        { jobId, workKey, requirementIndex: index, plan },
+      ]),
     );
 
     let validation: ValidateToolOutput | null = null;
     for (let attempt = 1; attempt <= 1 + maxRepairRounds; attempt += 1) {
       tool.attempts = attempt;
       advance(index, 'implementing');
-      const repair =
+      const repair: ImplementToolInput['repair'] =
         validation && validation.verdict !== 'passed' && work.lastDraftRef
           ? { previousDraftRef: work.lastDraftRef, verdict: validation.verdict, problems: validation.problems }
           : null;
-      const implemented = await llm.implementTool.executeWithOptions(
-        { ...llmActivityOptions, ...queueOf('llm'), summary: `implement ${plan.functionName}, attempt ${attempt}` },
-        [{ jobId, workKey, requirementIndex: index, attempt, requirement, plan, docsRef, repair }],
+      const implemented: ImplementToolOutput = await survivingInfrastructure(() =>
+        llm.implementTool.executeWithOptions(
+          { ...llmActivityOptions, ...queueOf('llm'), summary: `implement ${plan.functionName}, attempt ${attempt}` },
+          [{ jobId, workKey, requirementIndex: index, attempt, requirement, plan, docsRef, repair }],
+        ),
       );
       totalTokens += implemented.tokens;
       work.lastDraftRef = implemented.draftRef;
 
       advance(index, 'executing');
-      validation = await sandbox.validateTool.executeWithOptions(
-        {
-          ...sandboxActivityOptions,
-          ...queueOf('sandbox'),
-          summary: `validate ${plan.functionName}, attempt ${attempt}`,
-        },
-        [{ functionName: plan.functionName, draftRef: implemented.draftRef }],
+      const validated: ValidateToolOutput = await survivingInfrastructure(() =>
+        sandbox.validateTool.executeWithOptions(
+          {
+            ...sandboxActivityOptions,
+            ...queueOf('sandbox'),
+            summary: `validate ${plan.functionName}, attempt ${attempt}`,
+          },
+          [{ functionName: plan.functionName, draftRef: implemented.draftRef }],
+        ),
       );
+      validation = validated;
       if (validation.verdict === 'passed') break;
     }
     if (!validation || validation.verdict !== 'passed') {

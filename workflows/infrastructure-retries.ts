@@ -1,0 +1,29 @@
+import { TimeoutType } from '@temporalio/common';
+import { ActivityFailure, patched, TimeoutFailure } from '@temporalio/workflow';
+import { INFRASTRUCTURE_RETRIES } from './activity-options';
+
+/** Runs started before infrastructure losses had a budget of their own fail the tool on the retry policy's last attempt. */
+export const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
+
+/** No worker answered for the attempt: it died, stalled, or never picked the task up. */
+function lostToInfrastructure(error: unknown): boolean {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof TimeoutFailure)) return false;
+  return error.cause.timeoutType === TimeoutType.HEARTBEAT || error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+}
+
+/**
+ * Runs an activity call again when its retry policy ended on an infrastructure loss, so killed or
+ * overloaded workers do not use up the attempts meant for the activity's own failures (a model
+ * outage, a sandbox that cannot start). Its own failures, and a start-to-close timeout (the work
+ * itself hung), still end it.
+ */
+export async function survivingInfrastructure<T>(call: () => Promise<T>): Promise<T> {
+  for (let round = 0; ; round += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (round >= INFRASTRUCTURE_RETRIES || !lostToInfrastructure(error) || !patched(INFRASTRUCTURE_RETRIES_PATCH))
+        throw error;
+    }
+  }
+}
