@@ -51,7 +51,9 @@ function withModelUsage(summary: JobResult['summary'], usage: ModelUsageDocument
 export function createMirrorActivity(stores: Stores, costs: CostMetrics) {
   return async function mirrorJob(input: MirrorJobInput): Promise<void> {
     const ended = ENDED_STATUSES.has(input.jobStatus);
-    const usage = ended ? await stores.agentSessions.usage({ jobId: input.jobId }) : null;
+    const usage = ended
+      ? await stores.agentSessions.usage({ jobId: input.jobId, requirementCount: input.tools.length })
+      : null;
     const summary = input.summary && usage ? withModelUsage(input.summary, usage) : (input.summary ?? null);
     const written = await stores.sessions.mirror({
       jobId: input.jobId,

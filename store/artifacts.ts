@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Db, ObjectId } from 'mongodb';
+import { isDuplicateKeyError } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
 
 /**
@@ -18,6 +20,14 @@ interface ArtifactDocument {
   created_at: Date;
 }
 
+/**
+ * The artifact's _id, derived from its key: a retried write collides on _id instead of looking the
+ * key up first, which FerretDB's SQLite backend would answer by scanning the collection.
+ */
+export function artifactIdOf(key: string): ObjectId {
+  return new ObjectId(createHash('sha256').update(`artifact:${key}`).digest().subarray(0, 12));
+}
+
 export function createArtifactStore(db: Db) {
   const artifacts = db.collection<ArtifactDocument>('artifacts');
   return {
@@ -28,18 +38,27 @@ export function createArtifactStore(db: Db) {
       key: string;
       content: unknown;
     }): Promise<string> {
-      const existing = await artifacts.findOne({ key: artifact.key }, { projection: { _id: 1 } });
-      if (existing) return existing._id.toHexString();
-      const _id = new ObjectId();
-      await artifacts.insertOne({
-        _id,
-        job_id: artifact.jobId,
-        requirement_index: artifact.requirementIndex,
-        kind: artifact.kind,
-        key: artifact.key,
-        content: toStorable(artifact.content),
-        created_at: new Date(),
-      });
+      const _id = artifactIdOf(artifact.key);
+      try {
+        await artifacts.insertOne({
+          _id,
+          job_id: artifact.jobId,
+          requirement_index: artifact.requirementIndex,
+          kind: artifact.kind,
+          key: artifact.key,
+          content: toStorable(artifact.content),
+          created_at: new Date(),
+        });
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        // A retried attempt: the first write's artifact stands (written under a random _id before
+        // ids were derived from keys, hence the lookup by key when the derived one is absent).
+        const first =
+          (await artifacts.findOne({ _id }, { projection: { _id: 1 } })) ??
+          (await artifacts.findOne({ key: artifact.key }, { projection: { _id: 1 } }));
+        if (first) return first._id.toHexString();
+        throw error;
+      }
       return _id.toHexString();
     },
 

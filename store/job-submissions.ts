@@ -1,4 +1,5 @@
 import { ObjectId, type Db } from 'mongodb';
+import { newJobIds } from './job-ids';
 import { isDuplicateKeyError } from './mongo';
 
 export const JOB_SUBMISSIONS_COLLECTION = 'job_submissions';
@@ -48,13 +49,14 @@ export function createJobSubmissionStore(db: Db) {
     async claim(tenant: string, key: string, bodyHash: string, at = new Date()): Promise<ClaimedSubmission> {
       for (let attempt = 1; ; attempt += 1) {
         const oid = new ObjectId();
+        const { jobId, sessionId } = newJobIds(oid);
         const candidate: JobSubmissionDocument = {
           _id: oid,
           tenant_id: tenant,
           idempotency_key: key,
           body_hash: bodyHash,
-          job_id: `job_${oid.toHexString()}`,
-          session_id: new ObjectId(),
+          job_id: jobId,
+          session_id: sessionId,
           created_at: at,
         };
         try {

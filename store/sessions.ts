@@ -11,6 +11,7 @@ import {
   type ToolRequirementDocument,
 } from './documents';
 import type { GenerationSummary } from '../api/contract';
+import { sessionIdOfJob } from './job-ids';
 import { isDuplicateKeyError } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
 import { readTools } from './tools';
@@ -99,13 +100,14 @@ export function createSessionStore(db: Db) {
     /**
      * Upserts the session's state, unless a newer revision is already stored: a retried write that
      * arrives late, or an earlier run's, must not overwrite a newer state. When the filter
-     * misses because the stored revision is newer, the upsert collides with the unique job_id
-     * index, which is exactly the "stale, ignore" case.
+     * misses because the stored revision is newer, the upsert collides with the session's _id,
+     * which is exactly the "stale, ignore" case. Addressed by _id: FerretDB's SQLite backend looks
+     * up only _id through an index, and scans the collection for any other field.
      */
     async mirror(state: SessionMirror): Promise<'written' | 'stale'> {
       try {
         await sessions.updateOne(
-          { job_id: state.jobId, revision: { $lt: state.revision } },
+          { _id: new ObjectId(state.sessionId), revision: { $lt: state.revision } },
           {
             $set: {
               status: state.status,
@@ -131,7 +133,7 @@ export function createSessionStore(db: Db) {
               reuse_tools: state.reuseTools,
             },
             $setOnInsert: {
-              _id: new ObjectId(state.sessionId),
+              job_id: state.jobId,
               tool_requirements: toStorable(state.toolRequirements),
               created_at: state.createdAt,
             },
@@ -145,8 +147,17 @@ export function createSessionStore(db: Db) {
       }
     },
 
-    /** The tenant's session of a job; another tenant's is not found, as if it did not exist. */
-    findByJobId(tenant: string, jobId: string): Promise<SessionDocument | null> {
+    /**
+     * The tenant's session of a job; another tenant's is not found, as if it did not exist. A job
+     * shares its id's ObjectId with its session (`sessionIdOfJob`), found by _id; jobs made before
+     * that are found by their job_id.
+     */
+    async findByJobId(tenant: string, jobId: string): Promise<SessionDocument | null> {
+      const sessionId = sessionIdOfJob(jobId);
+      if (sessionId) {
+        const session = await readSession(sessions.findOne({ _id: sessionId, job_id: jobId, ...ownedBy(tenant) }));
+        if (session) return session;
+      }
       return readSession(sessions.findOne({ job_id: jobId, ...ownedBy(tenant) }));
     },
 

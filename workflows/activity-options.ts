@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Named presets, one per kind of work. Timeouts are per attempt; Temporal retries with backoff,
@@ -71,6 +71,16 @@ export const storageActivityOptions: ActivityOptions = {
 export const mirrorActivityOptions: ActivityOptions = {
   startToCloseTimeout: STORAGE_WRITE_TIMEOUT,
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/**
+ * The mirror as a local activity: it runs in the workflow's own worker, recorded by one marker,
+ * with no task-queue round trips (two matching dispatches per activity on the dev server). It is a
+ * single idempotent write (older revisions lose), so rerunning it after a crash is harmless.
+ */
+export const mirrorLocalActivityOptions: LocalActivityOptions = {
+  startToCloseTimeout: STORAGE_WRITE_TIMEOUT,
+  retry: mirrorActivityOptions.retry,
 };
 
 /**

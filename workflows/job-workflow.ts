@@ -6,6 +6,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -22,6 +23,7 @@ import {
   docsActivityOptions,
   llmActivityOptions,
   mirrorActivityOptions,
+  mirrorLocalActivityOptions,
   sandboxActivityOptions,
   storageActivityOptions,
   type ActivityQueueKind,
@@ -48,6 +50,7 @@ const sandbox = proxyActivities<Activities>(sandboxActivityOptions);
 const docs = proxyActivities<Activities>(docsActivityOptions);
 const storage = proxyActivities<Activities>(storageActivityOptions);
 const mirrorStore = proxyActivities<Activities>(mirrorActivityOptions);
+const localMirrorStore = proxyLocalActivities<Activities>(mirrorLocalActivityOptions);
 
 /** Session stages in order: a job's session shows the least advanced stage of its running tools. */
 const SESSION_STAGE_ORDER: SessionStatus[] = ['pending', 'planning', 'searching', 'implementing', 'executing'];
@@ -58,6 +61,8 @@ const REVISIONS_PER_RUN = 1_000_000;
 export const REUSE_PATCH = 'reuse-registered-tools';
 /** Runs started before the LLM and sandbox activities had their own task queues keep them on the workflow's. */
 export const SEPARATE_TASK_QUEUES_PATCH = 'separate-task-queues';
+/** Runs started before the mirror was a local activity keep scheduling it on the task queue. */
+export const LOCAL_MIRROR_PATCH = 'mirror-as-local-activity';
 
 function queueOf(kind: ActivityQueueKind): { taskQueue?: string } {
   return patched(SEPARATE_TASK_QUEUES_PATCH) ? { taskQueue: activityTaskQueue(workflowInfo().taskQueue, kind) } : {};
@@ -177,7 +182,8 @@ export async function toolGenerationJob(input: JobInput): Promise<JobResult> {
       { key: jobStageKey, value: sessionStatus() },
     ]);
     setCurrentDetails(describeTools(status, tools, input.requirements));
-    await mirrorStore.mirrorJob({
+    const store = patched(LOCAL_MIRROR_PATCH) ? localMirrorStore : mirrorStore;
+    await store.mirrorJob({
       jobId,
       sessionId: input.sessionId,
       tenantId: input.tenantId,

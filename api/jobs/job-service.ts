@@ -4,6 +4,7 @@ import { ObjectId } from 'mongodb';
 import { ServiceError } from '../../errors';
 import type { Stores } from '../../store';
 import type { SessionDocument } from '../../store/documents';
+import { newJobIds } from '../../store/job-ids';
 import type { GenerationSettings, JobEventsView, JobInput } from '../../workflows/definitions';
 import type { JobResponse, ToolGenerationRequest } from '../contract';
 import { registeredToolFiles } from './job-tool-files';
@@ -155,9 +156,10 @@ export function createJobService({ temporal, stores, links, generation, admissio
   const service = {
     async submitJob(tenant: string, request: ToolGenerationRequest, idempotencyKey?: string): Promise<Submission> {
       if (idempotencyKey !== undefined) return submitIdempotently(tenant, request, idempotencyKey);
+      const { jobId, sessionId } = newJobIds();
       const input = newJobInput(tenant, request, {
-        jobId: `job_${new ObjectId().toHexString()}`,
-        sessionId: new ObjectId().toHexString(),
+        jobId,
+        sessionId: sessionId.toHexString(),
         requestedAt: new Date().toISOString(),
         settings: generation,
       });

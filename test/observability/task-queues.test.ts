@@ -7,7 +7,7 @@ describe('task queues: model calls and sandbox runs each on a queue of their own
   this.timeout(180_000);
   const stack = useTestStack(catalogueScript(standardCatalogue));
 
-  it('schedules plan and implement on <queue>-llm, validate on <queue>-sandbox, the rest on the main queue', async () => {
+  it('schedules plan and implement on <queue>-llm, validate on <queue>-sandbox, the rest on the main queue; mirrors locally', async () => {
     const client = await keyedClient(stack());
     const job = await client.runJob(['Calculate the molecular weight of a compound from SMILES.']);
     assert.equal(job.status, 'completed', JSON.stringify(job));
@@ -27,7 +27,10 @@ describe('task queues: model calls and sandbox runs each on a queue of their own
       implementTool: [`${main}-llm`],
       validateTool: [`${main}-sandbox`],
       registerTool: [main],
-      mirrorJob: [main],
     });
+    const localActivities = (history.events ?? []).filter(
+      (event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    );
+    assert.ok(localActivities.length >= 2, 'the mirror writes, as local activities of the workflow worker');
   });
 });

@@ -1,0 +1,18 @@
+import { ObjectId } from 'mongodb';
+
+const JOB_ID = /^job_([0-9a-f]{24})$/;
+
+/**
+ * A new job's id and its session's id share one ObjectId, so the session document (keyed by _id)
+ * is found from the job id without a query on another field: FerretDB's SQLite backend uses an
+ * index for _id only.
+ */
+export function newJobIds(oid = new ObjectId()): { jobId: string; sessionId: ObjectId } {
+  return { jobId: `job_${oid.toHexString()}`, sessionId: oid };
+}
+
+/** The _id the job's session has if the job was made by `newJobIds` (older jobs' sessions differ). */
+export function sessionIdOfJob(jobId: string): ObjectId | null {
+  const hex = JOB_ID.exec(jobId)?.[1];
+  return hex ? new ObjectId(hex) : null;
+}
