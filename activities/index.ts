@@ -2,6 +2,7 @@ import type { LlmGateway } from '../llm/gateway';
 import type { SandboxRunner } from '../sandbox/protocol';
 import type { Stores } from '../store';
 import { classifyingFailures } from './failures';
+import { heartbeatingThroughout } from './heartbeat';
 import { createImplementActivity } from './implement';
 import { createMirrorActivity } from './mirror';
 import type { CostMetrics } from './model-usage';
@@ -44,8 +45,8 @@ export function createActivities(deps: ActivityDependencies) {
     searchDocs: createSearchDocsActivity(deps.docs, deps.stores),
     implementTool: createImplementActivity(deps.llm, deps.stores),
     validateTool: createValidateActivity(deps.sandbox, deps.stores),
-    registerTool: createRegisterActivity(deps.stores, deps.toolsDir, deps.costs),
-    findReusableTools: createFindReusableToolsActivity(deps.stores),
+    registerTool: heartbeatingThroughout(createRegisterActivity(deps.stores, deps.toolsDir, deps.costs)),
+    findReusableTools: heartbeatingThroughout(createFindReusableToolsActivity(deps.stores)),
     mirrorJob: createMirrorActivity(deps.stores, deps.costs),
   });
   return observed(activities, STAGES, deps.metrics);

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Db, ObjectId } from 'mongodb';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError, objectIdOfKey } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
 
 /**
@@ -20,14 +19,6 @@ interface ArtifactDocument {
   created_at: Date;
 }
 
-/**
- * The artifact's _id, derived from its key: a retried write collides on _id instead of looking the
- * key up first, which FerretDB's SQLite backend would answer by scanning the collection.
- */
-export function artifactIdOf(key: string): ObjectId {
-  return new ObjectId(createHash('sha256').update(`artifact:${key}`).digest().subarray(0, 12));
-}
-
 export function createArtifactStore(db: Db) {
   const artifacts = db.collection<ArtifactDocument>('artifacts');
   return {
@@ -38,7 +29,7 @@ export function createArtifactStore(db: Db) {
       key: string;
       content: unknown;
     }): Promise<string> {
-      const _id = artifactIdOf(artifact.key);
+      const _id = objectIdOfKey('artifact', artifact.key);
       try {
         await artifacts.insertOne({
           _id,

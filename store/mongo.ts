@@ -1,4 +1,5 @@
-import { Db, MongoClient } from 'mongodb';
+import { createHash } from 'node:crypto';
+import { Db, MongoClient, ObjectId } from 'mongodb';
 import { ensureApiKeyIndexes } from './api-keys';
 import { DEFAULT_TENANT, type ToolDocument } from './documents';
 import { ensureJobSubmissionIndexes } from './job-submissions';
@@ -95,6 +96,15 @@ export async function pingDatabase(db: Db, timeoutMs: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * An ObjectId derived from a key (an idempotency key, say): a retried write collides on _id, and
+ * the first write is found by _id, the one field FerretDB's SQLite backend looks up through an
+ * index (any other field is a scan of the whole collection).
+ */
+export function objectIdOfKey(kind: string, key: string): ObjectId {
+  return new ObjectId(createHash('sha256').update(`${kind}:${key}`).digest().subarray(0, 12));
 }
 
 export function isDuplicateKeyError(error: unknown): boolean {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Db, ObjectId, type Filter } from 'mongodb';
 import type { ToolDocument, ToolRequirementDocument, ToolStatus } from './documents';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError, objectIdOfKey } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
 import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
 
@@ -88,8 +88,30 @@ export async function readTools(found: Promise<ToolDocument[]>): Promise<ToolDoc
 
 export function createToolStore(db: Db) {
   const tools = db.collection<ToolDocument>('tools');
+  /**
+   * The latest version of each (tenant, name), by _id: finding it among the tools would be a scan
+   * of the collection on FerretDB. Only a hint: the unique (tenant, name, version) index decides,
+   * and a stale hint (FerretDB can lose one of two concurrent updates) costs one more try.
+   */
+  const latestVersions = db.collection<{ _id: ObjectId; latest: number }>('tool_versions');
+  const latestVersionId = (tenant: string, name: string) => objectIdOfKey('tool-version', `${tenant}\n${name}`);
+
+  async function noteVersion(tenant: string, name: string, version: number): Promise<void> {
+    try {
+      await latestVersions.updateOne(
+        { _id: latestVersionId(tenant, name), latest: { $lt: version } },
+        { $set: { latest: version } },
+        { upsert: true },
+      );
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error; // a later version is noted already
+    }
+  }
 
   async function nextVersion(tenant: string, name: string): Promise<number> {
+    const hint = await latestVersions.findOne({ _id: latestVersionId(tenant, name) });
+    if (hint) return hint.latest + 1;
+    // A name registered before the hints were kept: found once among the tools.
     const latest = await tools
       .find({ tenant_id: tenant, name }, { projection: { version: 1 } })
       .sort({ version: -1 })
@@ -110,13 +132,14 @@ export function createToolStore(db: Db) {
       at: Date,
       filePathOf: (version: Pick<ToolDocument, 'tenant_id' | 'name' | 'version'>) => string,
     ): Promise<ToolDocument> {
+      const _id = objectIdOfKey('tool', tool.idempotency_key);
       for (let attempt = 1; ; attempt += 1) {
-        const existing = await tools.findOne({ idempotency_key: tool.idempotency_key });
+        const existing = await tools.findOne({ _id });
         if (existing) return fromStorable(existing);
         const version = await nextVersion(tool.tenant_id, tool.name);
         const document: ToolDocument = {
           ...tool,
-          _id: new ObjectId(),
+          _id,
           version,
           file_path: filePathOf({ tenant_id: tool.tenant_id, name: tool.name, version }),
           requirement_key: requirementKey(tool.requirement),
@@ -125,10 +148,18 @@ export function createToolStore(db: Db) {
         };
         try {
           await tools.insertOne(toStorable(document));
+          await noteVersion(tool.tenant_id, tool.name, version);
           return document;
         } catch (error) {
-          // Either our own earlier insert (found above on the next round) or a lost version race.
-          if (!isDuplicateKeyError(error) || attempt >= MAX_VERSION_ATTEMPTS) throw error;
+          // Our own earlier insert (found above on the next round), a lost version race, or a draft
+          // stored under a random _id before ids were derived from keys.
+          if (!isDuplicateKeyError(error)) throw error;
+          if (/idempotency_key/.test((error as Error).message)) {
+            const earlier = await tools.findOne({ idempotency_key: tool.idempotency_key });
+            if (earlier) return fromStorable(earlier);
+          }
+          if (attempt >= MAX_VERSION_ATTEMPTS) throw error;
+          await noteVersion(tool.tenant_id, tool.name, version);
         }
       }
     },

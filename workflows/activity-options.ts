@@ -13,6 +13,8 @@ export const SANDBOX_MAX_ATTEMPTS = 3;
 /** the first search may build the documentation index of the runtime */
 export const DOCS_SEARCH_TIMEOUT = '10 minutes';
 export const STORAGE_WRITE_TIMEOUT = '30 seconds';
+/** registering a tool writes several documents and its file: on a loaded FerretDB, that can take a while */
+export const STORAGE_ACTIVITY_TIMEOUT = '2 minutes';
 export const STORAGE_MAX_ATTEMPTS = 10;
 /**
  * How long a running activity may go unheard before its attempt is given up: a dead worker is
@@ -58,7 +60,8 @@ export const docsActivityOptions: ActivityOptions = {
 };
 
 export const storageActivityOptions: ActivityOptions = {
-  startToCloseTimeout: STORAGE_WRITE_TIMEOUT,
+  startToCloseTimeout: STORAGE_ACTIVITY_TIMEOUT,
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
