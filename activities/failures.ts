@@ -1,4 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+import { DATABASE_UNAVAILABLE } from '../workflows/infrastructure-retries';
 import { ServiceError } from '../errors';
 import { wrapEach, type AnyActivity } from './wrap-each';
 
@@ -7,6 +9,10 @@ import { wrapEach, type AnyActivity } from './wrap-each';
  * failure type, and whether it is worth retrying decides `nonRetryable`.
  */
 export function toApplicationFailure(error: unknown): unknown {
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
+    // The database went away under the attempt (killed, restarting): the infrastructure's loss.
+    return ApplicationFailure.create({ type: DATABASE_UNAVAILABLE, message: error.message, cause: error });
+  }
   if (!(error instanceof ServiceError)) return error;
   return ApplicationFailure.create({
     type: error.code,

@@ -1,14 +1,20 @@
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, patched, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
 import { INFRASTRUCTURE_RETRIES } from './activity-options';
 
 /** Runs started before infrastructure losses had a budget of their own fail the tool on the retry policy's last attempt. */
 export const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
 
-/** No worker answered for the attempt: it died, stalled, or never picked the task up. */
+/** The failure type of an attempt whose database connection broke (activities/failures.ts). */
+export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
+
+/** No worker answered for the attempt (it died, stalled, or never picked the task up), or its database went away. */
 function lostToInfrastructure(error: unknown): boolean {
-  if (!(error instanceof ActivityFailure) || !(error.cause instanceof TimeoutFailure)) return false;
-  return error.cause.timeoutType === TimeoutType.HEARTBEAT || error.cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+  if (!(error instanceof ActivityFailure)) return false;
+  const { cause } = error;
+  if (cause instanceof ApplicationFailure) return cause.type === DATABASE_UNAVAILABLE;
+  if (!(cause instanceof TimeoutFailure)) return false;
+  return cause.timeoutType === TimeoutType.HEARTBEAT || cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
 }
 
 /**

@@ -4,6 +4,8 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
+import { MongoNetworkError } from 'mongodb';
+import { toApplicationFailure } from '../../activities/failures';
 import { INFRASTRUCTURE_RETRIES } from '../../workflows/activity-options';
 import { INFRASTRUCTURE_RETRIES_PATCH } from '../../workflows/infrastructure-retries';
 import { provisionedTools } from '../helpers/stack';
@@ -11,7 +13,7 @@ import { provisionedTools } from '../helpers/stack';
 const WORKFLOWS_PATH = require.resolve('../fixtures/infrastructure-retries');
 const TASK_QUEUE = 'infrastructure-retries';
 
-type Attempt = 'succeed' | 'fail' | 'hang silently' | 'hang heartbeating';
+type Attempt = 'succeed' | 'fail' | 'lose the database' | 'hang silently' | 'hang heartbeating';
 
 /** Holds an attempt until the test's worker cancels it (after its timeout), as a dead or stuck worker would. */
 function hang(heartbeating: boolean): Promise<string> {
@@ -48,6 +50,7 @@ describe('workflow: attempts lost to the infrastructure have a budget of their o
           calls += 1;
           if (attempt === 'succeed') return `answered on call ${calls}`;
           if (attempt === 'fail') throw ApplicationFailure.create({ type: 'MODEL_DOWN', message: 'the model is down' });
+          if (attempt === 'lose the database') throw toApplicationFailure(new MongoNetworkError('connection 1 closed'));
           return hang(attempt === 'hang heartbeating');
         },
       },
@@ -84,6 +87,11 @@ describe('workflow: attempts lost to the infrastructure have a budget of their o
     const { result, patches } = await run(['hang silently', 'hang silently', 'succeed']);
     assert.equal(result, 'answered on call 3');
     assert.equal(patches, 1, `the ${INFRASTRUCTURE_RETRIES_PATCH} marker`);
+  });
+
+  it('runs the activity again when its database connection broke', async () => {
+    const { result } = await run(['lose the database', 'lose the database', 'succeed']);
+    assert.equal(result, 'answered on call 3');
   });
 
   it('leaves the activity’s own failure to its retry policy: one call, no rerun', async () => {
