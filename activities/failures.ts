@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
-import { DATABASE_UNAVAILABLE } from '../workflows/infrastructure-retries';
+import { DATABASE_UNAVAILABLE } from '../workflows/activity-options';
 import { ServiceError } from '../errors';
 import { wrapEach, type AnyActivity } from './wrap-each';
 

@@ -2,7 +2,7 @@ import type { LlmGateway } from '../llm/gateway';
 import { implementPrompt, type DocSnippet, type RepairContext, type Requirement } from '../llm/prompts';
 import { toImplementedTool, toolImplementationSchema, type ImplementedTool, type ToolPlan } from '../llm/schemas';
 import type { Stores } from '../store';
-import { whileHeartbeating } from './heartbeat';
+import { Context } from '@temporalio/activity';
 import { modelCallContext } from './model-usage';
 import type { ValidationVerdict } from './validate';
 
@@ -25,35 +25,32 @@ export interface ImplementToolOutput {
 }
 
 export function createImplementActivity(llm: LlmGateway, stores: Stores) {
-  return function implementTool(input: ImplementToolInput): Promise<ImplementToolOutput> {
-    // The whole attempt heartbeats, its reads and writes too: a slow database is not a dead worker.
-    return whileHeartbeating(async (signal) => {
-      const docs = await stores.artifacts.load<DocSnippet[]>(input.docsRef, 'docs');
-      let repair: RepairContext | null = null;
-      if (input.repair) {
-        const previous = await stores.artifacts.load<ImplementedTool>(input.repair.previousDraftRef, 'implementation');
-        repair = {
-          attempt: input.attempt,
-          previousCode: previous.code,
-          verdict: input.repair.verdict,
-          problems: input.repair.problems,
-        };
-      }
-      const reply = await llm.completeStructured({
-        context: modelCallContext(input.jobId, input.requirementIndex, input.attempt === 1 ? 'implement' : 'repair'),
-        schemaName: 'tool_implementation',
-        schema: toolImplementationSchema,
-        ...implementPrompt(input.requirement, input.plan, docs, repair),
-        signal,
-      });
-      const draftRef = await stores.artifacts.save({
-        jobId: input.jobId,
-        requirementIndex: input.requirementIndex,
-        kind: 'implementation',
-        key: `${input.workKey}:${input.requirementIndex}:implementation:${input.attempt}`,
-        content: toImplementedTool(reply.value, input.requirement.examples, input.attempt),
-      });
-      return { draftRef, tokens: reply.totalTokens };
+  return async function implementTool(input: ImplementToolInput): Promise<ImplementToolOutput> {
+    const docs = await stores.artifacts.load<DocSnippet[]>(input.docsRef, 'docs');
+    let repair: RepairContext | null = null;
+    if (input.repair) {
+      const previous = await stores.artifacts.load<ImplementedTool>(input.repair.previousDraftRef, 'implementation');
+      repair = {
+        attempt: input.attempt,
+        previousCode: previous.code,
+        verdict: input.repair.verdict,
+        problems: input.repair.problems,
+      };
+    }
+    const reply = await llm.completeStructured({
+      context: modelCallContext(input.jobId, input.requirementIndex, input.attempt === 1 ? 'implement' : 'repair'),
+      schemaName: 'tool_implementation',
+      schema: toolImplementationSchema,
+      ...implementPrompt(input.requirement, input.plan, docs, repair),
+      signal: Context.current().cancellationSignal,
     });
+    const draftRef = await stores.artifacts.save({
+      jobId: input.jobId,
+      requirementIndex: input.requirementIndex,
+      kind: 'implementation',
+      key: `${input.workKey}:${input.requirementIndex}:implementation:${input.attempt}`,
+      content: toImplementedTool(reply.value, input.requirement.examples, input.attempt),
+    });
+    return { draftRef, tokens: reply.totalTokens };
   };
 }

@@ -40,11 +40,13 @@ const STAGES = {
 
 /** The worker builds the clients once and hands them in; activities hold no globals. */
 export function createActivities(deps: ActivityDependencies) {
+  // Every task-queue activity heartbeats through its whole attempt (its presets set a heartbeat
+  // timeout); the mirror runs as a local activity, which has no heartbeat.
   const activities = classifyingFailures({
-    planTool: createPlanActivity(deps.llm, deps.installedPackages),
-    searchDocs: createSearchDocsActivity(deps.docs, deps.stores),
-    implementTool: createImplementActivity(deps.llm, deps.stores),
-    validateTool: createValidateActivity(deps.sandbox, deps.stores),
+    planTool: heartbeatingThroughout(createPlanActivity(deps.llm, deps.installedPackages)),
+    searchDocs: heartbeatingThroughout(createSearchDocsActivity(deps.docs, deps.stores)),
+    implementTool: heartbeatingThroughout(createImplementActivity(deps.llm, deps.stores)),
+    validateTool: heartbeatingThroughout(createValidateActivity(deps.sandbox, deps.stores)),
     registerTool: heartbeatingThroughout(createRegisterActivity(deps.stores, deps.toolsDir, deps.costs)),
     findReusableTools: heartbeatingThroughout(createFindReusableToolsActivity(deps.stores)),
     mirrorJob: createMirrorActivity(deps.stores, deps.costs),

@@ -1,7 +1,7 @@
 import type { LlmGateway } from '../llm/gateway';
 import { planPrompt, type Requirement } from '../llm/prompts';
 import { toolPlanSchema, type ToolPlan } from '../llm/schemas';
-import { whileHeartbeating } from './heartbeat';
+import { Context } from '@temporalio/activity';
 import { modelCallContext } from './model-usage';
 
 export interface PlanToolInput {
@@ -27,21 +27,19 @@ export function unknownDependencies(plan: ToolPlan, installedPackages: string[])
 
 export function createPlanActivity(llm: LlmGateway, installedPackages: string[]) {
   return async function planTool(input: PlanToolInput): Promise<PlanToolOutput> {
-    const reply = await whileHeartbeating((signal) =>
-      llm.completeStructured({
-        context: modelCallContext(input.jobId, input.requirementIndex, 'plan'),
-        schemaName: 'tool_plan',
-        schema: toolPlanSchema,
-        ...planPrompt(input.requirement, installedPackages),
-        check: (plan) => {
-          const unknown = unknownDependencies(plan, installedPackages);
-          return unknown.length === 0
-            ? null
-            : `dependencies ${unknown.join(', ')} are not installed in the tool runtime; use only ${installedPackages.join(', ')} or the standard library (which needs no entry)`;
-        },
-        signal,
-      }),
-    );
+    const reply = await llm.completeStructured({
+      context: modelCallContext(input.jobId, input.requirementIndex, 'plan'),
+      schemaName: 'tool_plan',
+      schema: toolPlanSchema,
+      ...planPrompt(input.requirement, installedPackages),
+      check: (plan) => {
+        const unknown = unknownDependencies(plan, installedPackages);
+        return unknown.length === 0
+          ? null
+          : `dependencies ${unknown.join(', ')} are not installed in the tool runtime; use only ${installedPackages.join(', ')} or the standard library (which needs no entry)`;
+      },
+      signal: Context.current().cancellationSignal,
+    });
     return { plan: reply.value, tokens: reply.totalTokens };
   };
 }

@@ -2,7 +2,6 @@ import { ServiceError } from '../errors';
 import type { DocSnippet } from '../llm/prompts';
 import type { ToolPlan } from '../llm/schemas';
 import type { Stores } from '../store';
-import { whileHeartbeating } from './heartbeat';
 
 /** Where documentation comes from: the index of the tool runtime's installed packages by default. */
 export interface DocsSource {
@@ -30,28 +29,25 @@ export interface SearchDocsOutput {
  * INSUFFICIENT_API_SPECS instead.
  */
 export function createSearchDocsActivity(docs: DocsSource, stores: Stores) {
-  return function searchDocs(input: SearchDocsInput): Promise<SearchDocsOutput> {
-    // The whole attempt heartbeats, its write too: a slow database is not a dead worker.
-    return whileHeartbeating(async () => {
-      const { plan } = input;
-      const queries = plan.docQueries.length ? plan.docQueries : [plan.summary];
-      const found = await docs.search(queries, plan.dependencies);
-      const missing = docs.missingPackages(found, plan.dependencies);
-      if (missing.length) {
-        throw new ServiceError(
-          'INSUFFICIENT_API_SPECS',
-          `No relevant API documentation was found in the tool runtime for ${missing.join(', ')} (queries: ${queries.join('; ')}).`,
-          { retryable: false },
-        );
-      }
-      const docsRef = await stores.artifacts.save({
-        jobId: input.jobId,
-        requirementIndex: input.requirementIndex,
-        kind: 'docs',
-        key: `${input.workKey}:${input.requirementIndex}:docs`,
-        content: found,
-      });
-      return { docsRef, found: found.length };
+  return async function searchDocs(input: SearchDocsInput): Promise<SearchDocsOutput> {
+    const { plan } = input;
+    const queries = plan.docQueries.length ? plan.docQueries : [plan.summary];
+    const found = await docs.search(queries, plan.dependencies);
+    const missing = docs.missingPackages(found, plan.dependencies);
+    if (missing.length) {
+      throw new ServiceError(
+        'INSUFFICIENT_API_SPECS',
+        `No relevant API documentation was found in the tool runtime for ${missing.join(', ')} (queries: ${queries.join('; ')}).`,
+        { retryable: false },
+      );
+    }
+    const docsRef = await stores.artifacts.save({
+      jobId: input.jobId,
+      requirementIndex: input.requirementIndex,
+      kind: 'docs',
+      key: `${input.workKey}:${input.requirementIndex}:docs`,
+      content: found,
     });
+    return { docsRef, found: found.length };
   };
 }

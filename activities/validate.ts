@@ -2,7 +2,7 @@ import { compileJsonSchema, describeViolations, type SchemaCheck } from '../exec
 import { isClientTest, type ImplementedTool, type TestCase } from '../llm/schemas';
 import { runToolTests, type SandboxRunner, type TestResult } from '../sandbox/protocol';
 import type { Stores } from '../store';
-import { whileHeartbeating } from './heartbeat';
+import { Context } from '@temporalio/activity';
 
 /**
  * What kind of failure it was decides the repair: a crash or a schema violation means the code
@@ -105,23 +105,21 @@ export function judgeTestRun(tool: ImplementedTool, results: TestResult[]): Vali
 
 /** `sandbox`: the worker's pool of warm sandboxes; the activity's cancellation aborts the run. */
 export function createValidateActivity(sandbox: SandboxRunner, stores: Stores) {
-  return function validateTool(input: ValidateToolInput): Promise<ValidateToolOutput> {
-    // The whole attempt heartbeats, its read too: a slow database is not a dead worker.
-    return whileHeartbeating(async (signal) => {
-      const tool = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
-      const run = await runToolTests(sandbox, tool.code, input.functionName, tool.testCases, signal);
-      const testsRun = tool.testCases.length;
-      if (!run.ok) return { verdict: 'crashed', problems: [`the tool ${run.problem}`], testsRun, testsPassed: 0 };
-      if (!run.reply.loaded) {
-        const error = run.reply.loadError;
-        return {
-          verdict: 'crashed',
-          problems: [`the module does not load: ${error?.type}: ${error?.message}`],
-          testsRun,
-          testsPassed: 0,
-        };
-      }
-      return judgeTestRun(tool, run.reply.results);
-    });
+  return async function validateTool(input: ValidateToolInput): Promise<ValidateToolOutput> {
+    const tool = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
+    const signal = Context.current().cancellationSignal;
+    const run = await runToolTests(sandbox, tool.code, input.functionName, tool.testCases, signal);
+    const testsRun = tool.testCases.length;
+    if (!run.ok) return { verdict: 'crashed', problems: [`the tool ${run.problem}`], testsRun, testsPassed: 0 };
+    if (!run.reply.loaded) {
+      const error = run.reply.loadError;
+      return {
+        verdict: 'crashed',
+        problems: [`the module does not load: ${error?.type}: ${error?.message}`],
+        testsRun,
+        testsPassed: 0,
+      };
+    }
+    return judgeTestRun(tool, run.reply.results);
   };
 }

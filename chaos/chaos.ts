@@ -218,6 +218,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     RATE_LIMIT_PER_MINUTE: '1000000',
   });
   Object.assign(start.env, { TOOLS_DIR: path.join(start.dataDir, 'tools') });
+  // Stopped from outside (Ctrl-C, a CI timeout): the stack it started must not outlive it.
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the stack`);
+    void start.dispose().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
   const config = loadConfig(start.env);
   const stack = new ChaosStack(start, log);
   let connection: Connection | undefined;
@@ -281,6 +287,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await mongo.close();
     }
   } finally {
+    process.off('SIGINT', stopOnSignal).off('SIGTERM', stopOnSignal);
     stack.run?.process.kill('SIGTERM');
     await Promise.race([stack.run?.exited, sleep(15_000)]);
     await connection?.close().catch(() => undefined);

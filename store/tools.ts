@@ -152,9 +152,10 @@ export function createToolStore(db: Db) {
           return document;
         } catch (error) {
           // Our own earlier insert (found above on the next round), a lost version race, or a draft
-          // stored under a random _id before ids were derived from keys.
+          // stored under a random _id before ids were derived from keys. FerretDB's error does not
+          // name the index, so the last is looked for (a scan) once, on the first collision.
           if (!isDuplicateKeyError(error)) throw error;
-          if (/idempotency_key/.test((error as Error).message)) {
+          if (attempt === 1) {
             const earlier = await tools.findOne({ idempotency_key: tool.idempotency_key });
             if (earlier) return fromStorable(earlier);
           }

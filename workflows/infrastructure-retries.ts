@@ -1,12 +1,9 @@
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
-import { INFRASTRUCTURE_RETRIES } from './activity-options';
+import { DATABASE_UNAVAILABLE, INFRASTRUCTURE_RETRIES } from './activity-options';
 
 /** Runs started before infrastructure losses had a budget of their own fail the tool on the retry policy's last attempt. */
 export const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
-
-/** The failure type of an attempt whose database connection broke (activities/failures.ts). */
-export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
 
 /** No worker answered for the attempt (it died, stalled, or never picked the task up), or its database went away. */
 function lostToInfrastructure(error: unknown): boolean {

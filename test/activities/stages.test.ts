@@ -219,5 +219,26 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
       assert.equal(stored.version, 2, 'second tool of that name');
       assert.deepEqual(await versionDirs(), before, 'no file for the failed version');
     });
+
+    it('takes the next free version when the latest-version hint is stale or missing (the unique index decides)', async () => {
+      const latestVersions = dependencies.mongo.db.collection('tool_versions');
+      await latestVersions.updateMany({}, { $set: { latest: 1 } });
+      const afterStale = await run(activities.registerTool, await registration('job_register_test:2', 'failed'));
+      assert.equal(afterStale.version, 3, 'v2 was taken: the insert collided and the next was tried');
+      await latestVersions.deleteMany({});
+      const afterMissing = await run(activities.registerTool, await registration('job_register_test:3', 'failed'));
+      assert.equal(afterMissing.version, 4, 'found among the tools once, as for names registered before the hints');
+    });
+
+    it('finds a tool stored under a random _id, before ids were derived from idempotency keys', async () => {
+      const db = dependencies.mongo.db;
+      const earlier = await db.collection('tools').findOne({ idempotency_key: 'job_register_test:1' });
+      const legacyId = new ObjectId();
+      await db
+        .collection('tools')
+        .insertOne({ ...earlier, _id: legacyId, idempotency_key: 'job_register_test:legacy', version: 99 });
+      const retried = await run(activities.registerTool, await registration('job_register_test:legacy', 'failed'));
+      assert.equal(retried.toolId, legacyId.toHexString());
+    });
   });
 });

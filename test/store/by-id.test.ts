@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { ObjectId } from 'mongodb';
+import { createStores, type Stores } from '../../store';
+import type { AgentSessionDocument } from '../../store/documents';
+import { newJobIds, sessionIdOfJob } from '../../store/job-ids';
+import { createMongo, ensureIndexes, type MongoHandle } from '../../store/mongo';
+import type { SessionMirror } from '../../store/sessions';
+import { startMongoServer, type MongoServer } from '../helpers/stack';
+
+/**
+ * FerretDB's SQLite backend uses an index for `_id` only, so the hot paths address documents by
+ * `_id`; records written before that (under other ids) must still be found.
+ */
+describe('store: the hot paths go by _id, and still find older records', function () {
+  this.timeout(60_000);
+  let server: MongoServer;
+  let mongo: MongoHandle;
+  let stores: Stores;
+
+  before(async () => {
+    server = await startMongoServer();
+    mongo = createMongo(server.url, `toolsmith_by_id_${new ObjectId().toHexString()}`);
+    await ensureIndexes(mongo.db);
+    stores = createStores(mongo.db);
+  });
+  after(async () => {
+    await mongo?.close();
+    await server?.kill();
+  });
+
+  const mirror = (jobId: string, sessionId: string, revision: number): SessionMirror => ({
+    jobId,
+    sessionId,
+    tenantId: 'default',
+    reuseTools: true,
+    userId: null,
+    clientSessionId: null,
+    toolRequirements: [{ description: 'd', input: 'i', output: 'o' }],
+    createdAt: new Date(),
+    runNumber: 0,
+    status: 'planning',
+    jobStatus: 'running',
+    progress: { total: 1, completed: 0, failed: 0, in_progress: 1, current_tool: null },
+    toolProgress: [],
+    toolIds: [],
+    failures: [],
+    error: null,
+    revision,
+    runId: null,
+    summary: null,
+    at: new Date(),
+  });
+
+  it("gives a new job's session its id's ObjectId, and finds it by job id; an older session too", async () => {
+    const { jobId, sessionId } = newJobIds();
+    assert.deepEqual(sessionIdOfJob(jobId), sessionId);
+    assert.equal(await stores.sessions.mirror(mirror(jobId, sessionId.toHexString(), 1)), 'written');
+    assert.equal((await stores.sessions.findByJobId('default', jobId))?._id.toHexString(), sessionId.toHexString());
+
+    const olderJob = `job_${new ObjectId().toHexString()}`;
+    const olderSession = new ObjectId().toHexString();
+    await stores.sessions.mirror(mirror(olderJob, olderSession, 1));
+    assert.equal((await stores.sessions.findByJobId('default', olderJob))?._id.toHexString(), olderSession);
+  });
+
+  it('keeps the newest revision: a late, older mirror write is stale', async () => {
+    const { jobId, sessionId } = newJobIds();
+    assert.equal(await stores.sessions.mirror(mirror(jobId, sessionId.toHexString(), 5)), 'written');
+    assert.equal(await stores.sessions.mirror(mirror(jobId, sessionId.toHexString(), 4)), 'stale');
+    assert.equal((await stores.sessions.findByJobId('default', jobId))?.revision, 5);
+  });
+
+  it("saves an artifact once per key, and a retry gets the first one's id, even one saved under a random _id", async () => {
+    const artifact = { jobId: 'job_x', requirementIndex: 0, kind: 'docs' as const, key: 'job_x:0:docs', content: [1] };
+    const first = await stores.artifacts.save(artifact);
+    assert.equal(await stores.artifacts.save({ ...artifact, content: [2] }), first);
+    assert.deepEqual(await stores.artifacts.load(first, 'docs'), [1]);
+
+    const legacyId = new ObjectId();
+    await mongo.db
+      .collection('artifacts')
+      .insertOne({ _id: legacyId, job_id: 'job_x', requirement_index: 1, kind: 'docs', key: 'legacy', content: [3] });
+    assert.equal(await stores.artifacts.save({ ...artifact, key: 'legacy' }), legacyId.toHexString());
+  });
+
+  it("adds up what each requirement's answered calls cost, per run and for the whole job", async () => {
+    const call = (requirementIndex: number, runId: string, answered = true): Omit<AgentSessionDocument, '_id'> => ({
+      job_id: 'job_usage',
+      run_id: runId,
+      requirement_index: requirementIndex,
+      step: 'plan',
+      model: 'm',
+      request: {},
+      response: answered ? { ok: true } : null,
+      error: answered ? null : 'HTTP 429',
+      usage: answered ? { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 } : null,
+      latency_ms: 1,
+      created_at: new Date(),
+    });
+    for (const recorded of [
+      call(0, 'run-a'),
+      call(0, 'run-a'),
+      call(0, 'run-a', false),
+      call(0, 'run-b'),
+      call(1, 'run-b'),
+    ])
+      await stores.agentSessions.record(recorded);
+
+    const usage = (calls: number) => ({ calls, prompt_tokens: 100 * calls, completion_tokens: 50 * calls });
+    assert.deepEqual(
+      await stores.agentSessions.usage({ jobId: 'job_usage', requirementIndex: 0, runId: 'run-a' }),
+      usage(2),
+    );
+    assert.deepEqual(await stores.agentSessions.usage({ jobId: 'job_usage', requirementIndex: 0 }), usage(3));
+    assert.deepEqual(await stores.agentSessions.usage({ jobId: 'job_usage', requirementCount: 2 }), usage(4));
+    assert.deepEqual(await stores.agentSessions.usage({ jobId: 'job_usage', requirementCount: 3 }), usage(4));
+    assert.equal(
+      (await stores.agentSessions.findByJobId('job_usage')).length,
+      5,
+      'every call, refused too, in the audit trail',
+    );
+  });
+});
