@@ -11,6 +11,8 @@ import {
   type ToolRequirementDocument,
 } from './documents';
 import type { GenerationSummary } from '../api/contract';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { endedJobStatuses } from '../api/contract/status-values';
 import { sessionIdOfJob } from './job-ids';
 import { isDuplicateKeyError } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
@@ -82,6 +84,10 @@ async function readSessions(found: Promise<SessionDocument[]>): Promise<SessionD
   return (await found).map(fromStorable);
 }
 
+const ENDED: ReadonlySet<string> = new Set(endedJobStatuses);
+const FINAL_WRITE_CHECKS = 3;
+const FINAL_WRITE_CHECK_DELAY_MS = 50;
+
 export function createSessionStore(db: Db) {
   const sessions = db.collection<SessionDocument>('sessions');
   const tools = db.collection<ToolDocument>('tools');
@@ -96,6 +102,82 @@ export function createSessionStore(db: Db) {
     );
   }
 
+  async function writeMirror(state: SessionMirror): Promise<'written' | 'stale'> {
+    try {
+      await sessions.updateOne(
+        { _id: new ObjectId(state.sessionId), revision: { $lt: state.revision } },
+        {
+          $set: {
+            status: state.status,
+            job_status: state.jobStatus,
+            progress: state.progress,
+            tool_progress: state.toolProgress,
+            // Written here only: the mirror is the session's single writer. FerretDB v1 applies
+            // concurrent updates of one document as read-modify-write, so a second writer (e.g. a
+            // register linking its tool) could lose updates.
+            tool_ids: state.toolIds,
+            run_number: state.runNumber,
+            failures: toStorable(state.failures),
+            error: state.error,
+            revision: state.revision,
+            run_id: state.runId,
+            summary: state.summary,
+            updated_at: state.at,
+            // Constant per job, so rewriting them is harmless; not in $setOnInsert, because FerretDB
+            // v1 drops the fields that $setOnInsert sets to null (a job without metadata).
+            user_id: state.userId,
+            client_session_id: state.clientSessionId,
+            tenant_id: state.tenantId,
+            reuse_tools: state.reuseTools,
+          },
+          $setOnInsert: {
+            job_id: state.jobId,
+            tool_requirements: toStorable(state.toolRequirements),
+            created_at: state.createdAt,
+          },
+        },
+        { upsert: true },
+      );
+      return 'written';
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return 'stale';
+      throw error;
+    }
+  }
+
+  /**
+   * A run's last write has no later one to repair it, and a write still in flight from another
+   * process (a worker killed mid-write) can overwrite it on FerretDB: read it back, and write it
+   * again while an older revision shows.
+   */
+  async function keepFinal(state: SessionMirror): Promise<void> {
+    for (let check = 1; check <= FINAL_WRITE_CHECKS; check += 1) {
+      await sleep(FINAL_WRITE_CHECK_DELAY_MS);
+      const stored = await sessions.findOne({ _id: new ObjectId(state.sessionId) }, { projection: { revision: 1 } });
+      if ((stored?.revision ?? 0) >= state.revision) return;
+      await writeMirror(state);
+    }
+  }
+
+  /**
+   * One mirror write of a session at a time in this process. FerretDB applies an update as
+   * read-modify-write, so two overlapping writes (an attempt still in flight after its timeout or
+   * its workflow task's failure, beside the next revision) can lose the newer one, the revision
+   * check notwithstanding: a chaos run ended with a completed job mirrored as running.
+   */
+  const writing = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(sessionId: string, write: () => Promise<T>): Promise<T> {
+    const previous = writing.get(sessionId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(write);
+    writing.set(sessionId, next);
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        if (writing.get(sessionId) === next) writing.delete(sessionId);
+      });
+    return next;
+  }
+
   return {
     /**
      * Upserts the session's state, unless a newer revision is already stored: a retried write that
@@ -104,47 +186,12 @@ export function createSessionStore(db: Db) {
      * which is exactly the "stale, ignore" case. Addressed by _id: FerretDB's SQLite backend looks
      * up only _id through an index, and scans the collection for any other field.
      */
-    async mirror(state: SessionMirror): Promise<'written' | 'stale'> {
-      try {
-        await sessions.updateOne(
-          { _id: new ObjectId(state.sessionId), revision: { $lt: state.revision } },
-          {
-            $set: {
-              status: state.status,
-              job_status: state.jobStatus,
-              progress: state.progress,
-              tool_progress: state.toolProgress,
-              // Written here only: the mirror is the session's single writer. FerretDB v1 applies
-              // concurrent updates of one document as read-modify-write, so a second writer (e.g. a
-              // register linking its tool) could lose updates.
-              tool_ids: state.toolIds,
-              run_number: state.runNumber,
-              failures: toStorable(state.failures),
-              error: state.error,
-              revision: state.revision,
-              run_id: state.runId,
-              summary: state.summary,
-              updated_at: state.at,
-              // Constant per job, so rewriting them is harmless; not in $setOnInsert, because FerretDB
-              // v1 drops the fields that $setOnInsert sets to null (a job without metadata).
-              user_id: state.userId,
-              client_session_id: state.clientSessionId,
-              tenant_id: state.tenantId,
-              reuse_tools: state.reuseTools,
-            },
-            $setOnInsert: {
-              job_id: state.jobId,
-              tool_requirements: toStorable(state.toolRequirements),
-              created_at: state.createdAt,
-            },
-          },
-          { upsert: true },
-        );
-        return 'written';
-      } catch (error) {
-        if (isDuplicateKeyError(error)) return 'stale';
-        throw error;
-      }
+    mirror(state: SessionMirror): Promise<'written' | 'stale'> {
+      return oneAtATime(state.sessionId, async () => {
+        const written = await writeMirror(state);
+        if (written === 'written' && ENDED.has(state.jobStatus)) await keepFinal(state);
+        return written;
+      });
     },
 
     /**

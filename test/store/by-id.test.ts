@@ -70,6 +70,15 @@ describe('store: the hot paths go by _id, and still find older records', functio
     assert.equal((await stores.sessions.findByJobId('default', jobId))?.revision, 5);
   });
 
+  it('keeps the newest of many overlapping mirror writes of one session (FerretDB would lose some)', async () => {
+    const { jobId, sessionId } = newJobIds();
+    const revisions = Array.from({ length: 30 }, (_, index) => index + 1).sort(() => Math.random() - 0.5);
+    await Promise.all(
+      revisions.map((revision) => stores.sessions.mirror(mirror(jobId, sessionId.toHexString(), revision))),
+    );
+    assert.equal((await stores.sessions.findByJobId('default', jobId))?.revision, 30);
+  });
+
   it("saves an artifact once per key, and a retry gets the first one's id, even one saved under a random _id", async () => {
     const artifact = { jobId: 'job_x', requirementIndex: 0, kind: 'docs' as const, key: 'job_x:0:docs', content: [1] };
     const first = await stores.artifacts.save(artifact);
