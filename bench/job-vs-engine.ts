@@ -15,7 +15,10 @@ import { measureEngineLimit } from './engine-limit';
 import { perSecond } from './stats';
 
 export interface JobVersusEngine {
+  /** activities through the task queues: what the empty workflow runs as many of */
   activitiesPerJob: number;
+  /** the job's local activities (its mirror writes), run in the workflow's worker without a queue */
+  localActivitiesPerJob: number;
   jobLatencies: number[];
   /** the job's wall time minus the time its validation spent in the sandbox */
   jobLatenciesWithoutSandbox: number[];
@@ -33,6 +36,8 @@ export interface JobVersusEngineOptions {
 }
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+/** how the SDK records a local activity in the history */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 function sandboxMs(events: HistoryEvent[]): number {
   const scheduled = events.find(
@@ -76,6 +81,9 @@ export async function measureJobVersusEngine(options: JobVersusEngineOptions): P
   try {
     const warmUp = await runOneToolJob(stack, (sequence += 1));
     const activitiesPerJob = warmUp.events.filter((event) => event.activityTaskScheduledEventAttributes).length;
+    const localActivitiesPerJob = warmUp.events.filter(
+      (event) => event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER,
+    ).length;
     const jobLatencies: number[] = [];
     const jobLatenciesWithoutSandbox: number[] = [];
     for (let run = 0; run < options.runs; run += 1) {
@@ -96,6 +104,7 @@ export async function measureJobVersusEngine(options: JobVersusEngineOptions): P
     });
     return {
       activitiesPerJob,
+      localActivitiesPerJob,
       jobLatencies,
       jobLatenciesWithoutSandbox,
       jobsPerSecond,

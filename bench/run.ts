@@ -166,7 +166,7 @@ async function jobVersusEngineSection(): Promise<void> {
   const untuned = await measureUntunedEngine(tuned.activitiesPerJob, options);
   console.log('');
   console.log(
-    `| on one dev server (SQLite file), ${tuned.activitiesPerJob} activities per 1-tool job | median | per second (concurrency ${ENGINE_CONCURRENCY}) |`,
+    `| on one dev server (SQLite file), ${tuned.activitiesPerJob} activities (+ ${tuned.localActivitiesPerJob} local) per 1-tool job | median | per second (concurrency ${ENGINE_CONCURRENCY}) |`,
   );
   console.log('| --- | --- | --- |');
   console.log(

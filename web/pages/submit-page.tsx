@@ -80,6 +80,17 @@ function ExampleFields(props: {
   );
 }
 
+const REQUIREMENT_TEXT_FIELDS: {
+  field: 'description' | 'input' | 'output';
+  label: string;
+  hint: string;
+  rows?: number;
+}[] = [
+  { field: 'description', label: 'Description', hint: 'What the tool should do, in words.', rows: 3 },
+  { field: 'input', label: 'Input', hint: 'What it takes, e.g. “SMILES string of the molecule”.' },
+  { field: 'output', label: 'Output', hint: 'What it returns, e.g. “molecular weight”.' },
+];
+
 function RequirementFields({ index, count, draft, errors, onChange, onRemove }: RequirementFieldsProps) {
   const set = (field: 'description' | 'input' | 'output') => (value: string) => onChange({ ...draft, [field]: value });
   const setExample = (at: number, example: ExampleDraft) =>
@@ -89,31 +100,18 @@ function RequirementFields({ index, count, draft, errors, onChange, onRemove }: 
   return (
     <fieldset class="requirement">
       <legend>{heading}</legend>
-      <TextField
-        label="Description"
-        value={draft.description}
-        onValue={set('description')}
-        error={errors[requirementPath(index, 'description')]}
-        rows={3}
-        required
-        hint="What the tool should do, in words."
-      />
-      <TextField
-        label="Input"
-        value={draft.input}
-        onValue={set('input')}
-        error={errors[requirementPath(index, 'input')]}
-        required
-        hint="What it takes, e.g. “SMILES string of the molecule”."
-      />
-      <TextField
-        label="Output"
-        value={draft.output}
-        onValue={set('output')}
-        error={errors[requirementPath(index, 'output')]}
-        required
-        hint="What it returns, e.g. “molecular weight”."
-      />
+      {REQUIREMENT_TEXT_FIELDS.map(({ field, label, hint, rows }) => (
+        <TextField
+          key={field}
+          label={label}
+          value={draft[field]}
+          onValue={set(field)}
+          error={errors[requirementPath(index, field)]}
+          rows={rows}
+          required
+          hint={hint}
+        />
+      ))}
       <div class="examples">
         <p class="hint">
           Examples (optional): inputs with the output the tool must give; it is registered only if it passes them.
