@@ -85,8 +85,8 @@ async function readSessions(found: Promise<SessionDocument[]>): Promise<SessionD
 }
 
 const ENDED: ReadonlySet<string> = new Set(endedJobStatuses);
-const FINAL_WRITE_CHECKS = 3;
-const FINAL_WRITE_CHECK_DELAY_MS = 50;
+/** when a run's final write is read back: its own write's overlap, then writes queued behind in FerretDB */
+const FINAL_WRITE_CHECKS_MS = [50, 1_000, 5_000, 20_000] as const;
 
 export function createSessionStore(db: Db) {
   const sessions = db.collection<SessionDocument>('sessions');
@@ -147,15 +147,21 @@ export function createSessionStore(db: Db) {
 
   /**
    * A run's last write has no later one to repair it, and a write still in flight from another
-   * process (a worker killed mid-write) can overwrite it on FerretDB: read it back, and write it
-   * again while an older revision shows.
+   * process (a worker killed mid-write, its update still queued in FerretDB) can overwrite it:
+   * read it back, and write it again if an older revision shows. The first check is awaited; the
+   * later ones run behind, because on a loaded FerretDB such a write can land seconds later.
    */
+  async function restoreIfOverwritten(state: SessionMirror): Promise<void> {
+    const stored = await sessions.findOne({ _id: new ObjectId(state.sessionId) }, { projection: { revision: 1 } });
+    if ((stored?.revision ?? 0) < state.revision) await writeMirror(state);
+  }
   async function keepFinal(state: SessionMirror): Promise<void> {
-    for (let check = 1; check <= FINAL_WRITE_CHECKS; check += 1) {
-      await sleep(FINAL_WRITE_CHECK_DELAY_MS);
-      const stored = await sessions.findOne({ _id: new ObjectId(state.sessionId) }, { projection: { revision: 1 } });
-      if ((stored?.revision ?? 0) >= state.revision) return;
-      await writeMirror(state);
+    const [first, ...later] = FINAL_WRITE_CHECKS_MS;
+    await sleep(first);
+    await restoreIfOverwritten(state);
+    for (const delay of later) {
+      const check = () => oneAtATime(state.sessionId, () => restoreIfOverwritten(state)).catch(() => undefined);
+      setTimeout(check, delay).unref();
     }
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
 import { createStores, type Stores } from '../../store';
 import type { AgentSessionDocument } from '../../store/documents';
@@ -77,6 +78,24 @@ describe('store: the hot paths go by _id, and still find older records', functio
       revisions.map((revision) => stores.sessions.mirror(mirror(jobId, sessionId.toHexString(), revision))),
     );
     assert.equal((await stores.sessions.findByJobId('default', jobId))?.revision, 30);
+  });
+
+  it("restores a run's final write when an older one lands after it (a write queued from a killed worker)", async () => {
+    const { jobId, sessionId } = newJobIds();
+    await stores.sessions.mirror(mirror(jobId, sessionId.toHexString(), 1));
+    await stores.sessions.mirror({
+      ...mirror(jobId, sessionId.toHexString(), 2),
+      jobStatus: 'completed',
+      status: 'completed',
+    });
+    await sleep(200);
+    // What FerretDB's read-modify-write lets an update that read before the final write do.
+    await mongo.db
+      .collection('sessions')
+      .updateOne({ _id: sessionId }, { $set: { revision: 1, job_status: 'running', status: 'planning' } });
+    await sleep(1_500);
+    const session = await stores.sessions.findByJobId('default', jobId);
+    assert.deepEqual([session?.revision, session?.job_status], [2, 'completed']);
   });
 
   it("saves an artifact once per key, and a retry gets the first one's id, even one saved under a random _id", async () => {
