@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
+import { isTransientDatabaseError } from '../store/mongo';
 import { DATABASE_UNAVAILABLE } from '../workflows/activity-options';
 import { ServiceError } from '../errors';
 import { wrapEach, type AnyActivity } from './wrap-each';
@@ -9,8 +9,8 @@ import { wrapEach, type AnyActivity } from './wrap-each';
  * failure type, and whether it is worth retrying decides `nonRetryable`.
  */
 export function toApplicationFailure(error: unknown): unknown {
-  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
-    // The database went away under the attempt (killed, restarting): the infrastructure's loss.
+  if (isTransientDatabaseError(error)) {
+    // The database went away or stayed locked under the attempt: the infrastructure's loss.
     return ApplicationFailure.create({ type: DATABASE_UNAVAILABLE, message: error.message, cause: error });
   }
   if (!(error instanceof ServiceError)) return error;

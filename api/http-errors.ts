@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { SANDBOX_UNAVAILABLE, ServiceError, type ErrorCode } from '../errors';
+import { isTransientDatabaseError } from '../store/mongo';
 import type { ErrorResponse } from './contract';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -79,6 +80,8 @@ export function invalidFields(fields: FieldProblem[]): HttpError {
   });
 }
 
+/** a busy database frees up within a second or two: when the client may try again */
+const DATABASE_RETRY_AFTER_MS = 1_000;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 export const assignRequestId: RequestHandler = (req, res, next) => {
@@ -127,6 +130,16 @@ function toHttpError(error: unknown): HttpError {
   if (error instanceof ServiceError && error.code === SANDBOX_UNAVAILABLE) {
     // Fails closed: no tool runs outside the sandbox, and the caller is told why.
     return new HttpError('SERVICE_UNAVAILABLE', `Tools cannot be run right now: ${error.message}`, 503);
+  }
+  if (isTransientDatabaseError(error)) {
+    return new HttpError(
+      'SERVICE_UNAVAILABLE',
+      'The database is busy or unreachable right now; try again shortly.',
+      503,
+      undefined,
+      undefined,
+      DATABASE_RETRY_AFTER_MS,
+    );
   }
   if (error instanceof z.ZodError) return invalidRequest(error);
   const parserError =

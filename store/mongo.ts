@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { Db, MongoClient, ObjectId } from 'mongodb';
+import {
+  Db,
+  MongoClient,
+  MongoError,
+  MongoNetworkError,
+  MongoServerError,
+  MongoServerSelectionError,
+  ObjectId,
+} from 'mongodb';
 import { ensureApiKeyIndexes } from './api-keys';
 import { DEFAULT_TENANT, type ToolDocument } from './documents';
 import { ensureJobSubmissionIndexes } from './job-submissions';
@@ -105,6 +113,15 @@ export async function pingDatabase(db: Db, timeoutMs: number): Promise<boolean> 
  */
 export function objectIdOfKey(kind: string, key: string): ObjectId {
   return new ObjectId(createHash('sha256').update(`${kind}:${key}`).digest().subarray(0, 12));
+}
+
+/**
+ * The database could not do it now, but may in a moment: it is unreachable (killed, restarting),
+ * or FerretDB's SQLite file stayed locked by other writers past its busy timeout.
+ */
+export function isTransientDatabaseError(error: unknown): error is MongoError {
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
+  return error instanceof MongoServerError && /SQLITE_BUSY|database is locked/.test(error.message);
 }
 
 export function isDuplicateKeyError(error: unknown): boolean {

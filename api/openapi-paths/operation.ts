@@ -6,7 +6,8 @@ import { z } from '../contract/zod';
 /**
  * One operation of the document, from the zod schemas the route validates and answers with. The
  * error answers every route shares are added here, so no operation can forget them: 401 and 429 on
- * every route behind an API key, 400/413/415 on every route that reads a JSON body, 500 on all.
+ * every route behind an API key (and 503, the database being busy), 400/413/415 on every route that
+ * reads a JSON body, 500 on all.
  */
 
 export const API_KEY_SCHEMES = { bearer: 'ApiKeyBearer', header: 'ApiKeyHeader' } as const;
@@ -49,6 +50,8 @@ const SHARED_ERRORS = {
   authenticated: {
     401: 'UNAUTHORIZED: no API key, or one that is wrong or revoked',
     429: "RATE_LIMIT_EXCEEDED: over the client's requests per minute; Retry-After says when to try again",
+    // the key itself is looked up in the database
+    503: 'SERVICE_UNAVAILABLE: the database is busy or unreachable; Retry-After says when to try again',
   },
   readsBody: {
     400: 'INVALID_REQUEST: the body is not valid JSON or not the documented shape; details name the fields',

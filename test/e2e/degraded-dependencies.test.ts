@@ -47,5 +47,11 @@ describe('when a dependency is missing or down', function () {
     assert.equal(unhealthy.body.status, 'unhealthy');
     assert.equal(unhealthy.body.database, 'disconnected');
     assert.equal(unhealthy.body.temporal, 'connected');
+
+    // Any route that needs the database says so (it answered 500 before), with when to try again.
+    const listing = await request(`${stack.apiUrl}/tools`);
+    assert.equal(listing.status, 503, JSON.stringify(listing.body));
+    assert.equal(listing.body.code, 'SERVICE_UNAVAILABLE');
+    assert.equal(listing.headers.get('retry-after'), '1');
   });
 });

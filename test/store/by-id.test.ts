@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ObjectId } from 'mongodb';
+import { MongoNetworkError, MongoServerError, ObjectId } from 'mongodb';
 import { createStores, type Stores } from '../../store';
 import type { AgentSessionDocument } from '../../store/documents';
 import { newJobIds, sessionIdOfJob } from '../../store/job-ids';
-import { createMongo, ensureIndexes, type MongoHandle } from '../../store/mongo';
+import { createMongo, ensureIndexes, isTransientDatabaseError, type MongoHandle } from '../../store/mongo';
 import type { SessionMirror } from '../../store/sessions';
 import { startMongoServer, type MongoServer } from '../helpers/stack';
 
@@ -96,6 +96,17 @@ describe('store: the hot paths go by _id, and still find older records', functio
     await sleep(1_500);
     const session = await stores.sessions.findByJobId('default', jobId);
     assert.deepEqual([session?.revision, session?.job_status], [2, 'completed']);
+  });
+
+  it('tells a database that is busy or gone from one that refused the request', () => {
+    const locked = '[collection.go:135 sqlite.(*collection).InsertAll.func1] database is locked (5) (SQLITE_BUSY)';
+    assert.equal(isTransientDatabaseError(new MongoServerError({ message: locked })), true);
+    assert.equal(isTransientDatabaseError(new MongoNetworkError('connection 1 to 127.0.0.1:27017 closed')), true);
+    assert.equal(
+      isTransientDatabaseError(new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 })),
+      false,
+    );
+    assert.equal(isTransientDatabaseError(new Error('database is locked')), false);
   });
 
   it("saves an artifact once per key, and a retry gets the first one's id, even one saved under a random _id", async () => {
