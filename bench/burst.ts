@@ -23,6 +23,13 @@ export interface BurstResult {
 }
 
 const SUBMITTERS = 32;
+/**
+ * The client's running-job limit during the burst: the service paces a burst by refusing (429,
+ * Retry-After) beyond it. Set to what the machine runs well at once (the engine section's
+ * concurrency); with 1,000 admitted at once, FerretDB fell behind so far that a POST waited
+ * five minutes for its first write.
+ */
+const RUNNING_JOBS = 16;
 
 async function submitUntilAccepted(stack: TestStack, sequence: number, refusals: { count: number }): Promise<string> {
   for (;;) {
@@ -42,7 +49,7 @@ export async function measureBurst(jobs: number): Promise<BurstResult> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'toolsmith-burst-'));
   const stack = await startTestStack({
     script: catalogueScript(standardCatalogue),
-    env: { LLM_MAX_CALLS_PER_SECOND: '10000', MAX_RUNNING_JOBS_PER_CLIENT: String(jobs) },
+    env: { LLM_MAX_CALLS_PER_SECOND: '10000', MAX_RUNNING_JOBS_PER_CLIENT: String(RUNNING_JOBS) },
     temporalDbFile: path.join(dataDir, 'temporal.db'),
   });
   try {
