@@ -97,6 +97,23 @@ export function createJobService({ temporal, stores, links, generation, admissio
     }
   }
 
+  /**
+   * Temporal's view of the job, once a run that has finished its work is closed too: a run's final
+   * mirror write (which GET answers from) lands just before Temporal records the run's end, so a
+   * client that retries the moment it sees the job ended must not be told it is still running.
+   */
+  async function describeSettled(tenant: string, jobId: string) {
+    const deadline = Date.now() + RETRY_MIRROR_WAIT_MS;
+    for (;;) {
+      const description = await temporal.describeOwned(tenant, jobId);
+      if (description.status.name !== 'RUNNING' || Date.now() >= deadline) return description;
+      const session = await mirror.sessionOf(tenant, jobId);
+      const finishing = session && mirror.holdsFinalState(session) && session.run_id === description.runId;
+      if (!finishing) return description;
+      await sleep(RETRY_MIRROR_POLL_MS);
+    }
+  }
+
   /** Takes a running-job place, then starts the run; the place is given back when the start fails. */
   async function admitAndStart(input: JobInput, tenant: string, idempotent: boolean): Promise<StartedRun> {
     await admission.admit(tenant, input.jobId);
@@ -185,7 +202,7 @@ export function createJobService({ temporal, stores, links, generation, admissio
      * earlier run registered, so only the failed (or unfinished) requirements are generated again.
      */
     async retryJob(tenant: string, jobId: string): Promise<JobResponse> {
-      const description = await temporal.describeOwned(tenant, jobId);
+      const description = await describeSettled(tenant, jobId);
       if (description.status.name === 'RUNNING') {
         throw new ServiceError(
           'INVALID_REQUEST',
