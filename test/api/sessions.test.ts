@@ -6,6 +6,7 @@ import { pollUntil, postJson, request } from '../helpers/http';
 import { openApiDocument } from '../../api/openapi';
 import { assertErrorResponse } from '../helpers/assertions';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { runningSessionMirror } from '../helpers/session-mirror';
 
 const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvin.';
 const MOLECULAR_WEIGHT = 'Calculate the molecular weight of a compound from SMILES.';
@@ -362,28 +363,17 @@ describe('the session endpoints (contract Part A), answered from the MongoDB mir
     const createdAt = new Date('2030-01-01T00:00:00.000Z');
     const sessionIds = Array.from({ length: 5 }, () => new ObjectId().toHexString());
     for (const [index, sessionId] of sessionIds.entries()) {
-      await stack.stores.sessions.mirror({
-        jobId: `job_same_millisecond_${index}`,
-        sessionId,
-        tenantId: stack.clientId,
-        reuseTools: true,
-        userId: 'same-millisecond',
-        clientSessionId: null,
-        toolRequirements: [requirement(TEMPERATURE)],
-        createdAt,
-        runNumber: 0,
-        status: 'planning',
-        jobStatus: 'running',
-        progress: { total: 1, completed: 0, failed: 0, in_progress: 1, current_tool: null },
-        toolProgress: [],
-        toolIds: [],
-        failures: [],
-        runId: null,
-        summary: null,
-        error: null,
-        revision: 1,
-        at: createdAt,
-      });
+      await stack.stores.sessions.mirror(
+        runningSessionMirror({
+          jobId: `job_same_millisecond_${index}`,
+          sessionId,
+          tenantId: stack.clientId,
+          userId: 'same-millisecond',
+          toolRequirements: [requirement(TEMPERATURE)],
+          createdAt,
+          at: createdAt,
+        }),
+      );
     }
     const pages = await allPages(`${api}/sessions/user/same-millisecond`, 2);
     assert.deepEqual(

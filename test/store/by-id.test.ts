@@ -5,7 +5,7 @@ import { createStores, type Stores } from '../../store';
 import type { AgentSessionDocument } from '../../store/documents';
 import { newJobIds, sessionIdOfJob } from '../../store/job-ids';
 import { createMongo, ensureIndexes, isTransientDatabaseError, type MongoHandle } from '../../store/mongo';
-import type { SessionMirror } from '../../store/sessions';
+import { runningSessionMirror } from '../helpers/session-mirror';
 import { startMongoServer, type MongoServer } from '../helpers/stack';
 
 /**
@@ -29,28 +29,8 @@ describe('store: the hot paths go by _id, and still find older records', functio
     await server?.kill();
   });
 
-  const mirror = (jobId: string, sessionId: string, revision: number): SessionMirror => ({
-    jobId,
-    sessionId,
-    tenantId: 'default',
-    reuseTools: true,
-    userId: null,
-    clientSessionId: null,
-    toolRequirements: [{ description: 'd', input: 'i', output: 'o' }],
-    createdAt: new Date(),
-    runNumber: 0,
-    status: 'planning',
-    jobStatus: 'running',
-    progress: { total: 1, completed: 0, failed: 0, in_progress: 1, current_tool: null },
-    toolProgress: [],
-    toolIds: [],
-    failures: [],
-    error: null,
-    revision,
-    runId: null,
-    summary: null,
-    at: new Date(),
-  });
+  const mirror = (jobId: string, sessionId: string, revision: number) =>
+    runningSessionMirror({ jobId, sessionId, tenantId: 'default', revision });
 
   it("gives a new job's session its id's ObjectId, and finds it by job id; an older session too", async () => {
     const { jobId, sessionId } = newJobIds();
