@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { noOpActivities } from './no-op-activities';
+import { cpuPerUnit, type CpuPerUnit } from './cpu';
 import { perSecond } from './stats';
 
 export interface EngineLimit {
@@ -12,6 +13,8 @@ export interface EngineLimit {
   latencies: number[];
   /** workflows completed per second with `concurrency` in flight */
   perSecond: number;
+  /** CPU milliseconds per workflow during that throughput run, by program */
+  cpuPerWorkflow: CpuPerUnit;
 }
 
 export interface EngineLimitOptions {
@@ -50,10 +53,12 @@ export async function measureEngineLimit(options: EngineLimitOptions): Promise<E
       await once();
       latencies.push(performance.now() - started);
     }
-    const workflowsPerSecond = await perSecond(options.throughputRuns, options.concurrency, async () => {
-      await once();
-    });
-    return { latencies, perSecond: workflowsPerSecond };
+    const [cpuPerWorkflow, workflowsPerSecond] = await cpuPerUnit(options.throughputRuns, () =>
+      perSecond(options.throughputRuns, options.concurrency, async () => {
+        await once();
+      }),
+    );
+    return { latencies, perSecond: workflowsPerSecond, cpuPerWorkflow };
   } finally {
     worker.shutdown();
     await running;

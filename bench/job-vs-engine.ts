@@ -12,6 +12,7 @@ import { postJson } from '../test/helpers/http';
 import { requirement } from '../test/helpers/jobs';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
 import { measureEngineLimit } from './engine-limit';
+import { cpuPerUnit, type CpuPerUnit } from './cpu';
 import { perSecond } from './stats';
 
 export interface JobVersusEngine {
@@ -23,8 +24,11 @@ export interface JobVersusEngine {
   /** the job's wall time minus the time its validation spent in the sandbox */
   jobLatenciesWithoutSandbox: number[];
   jobsPerSecond: number;
+  /** CPU milliseconds per job during the throughput run, by program */
+  jobCpu: CpuPerUnit;
   emptyLatencies: number[];
   emptyPerSecond: number;
+  emptyCpu: CpuPerUnit;
 }
 
 export interface JobVersusEngineOptions {
@@ -91,9 +95,11 @@ export async function measureJobVersusEngine(options: JobVersusEngineOptions): P
       jobLatencies.push(job.ms);
       jobLatenciesWithoutSandbox.push(job.ms - sandboxMs(job.events));
     }
-    const jobsPerSecond = await perSecond(options.throughputJobs, options.concurrency, async () => {
-      await runOneToolJob(stack, (sequence += 1));
-    });
+    const [jobCpu, jobsPerSecond] = await cpuPerUnit(options.throughputJobs, () =>
+      perSecond(options.throughputJobs, options.concurrency, async () => {
+        await runOneToolJob(stack, (sequence += 1));
+      }),
+    );
     const engine = await measureEngineLimit({
       address: stack.env.address,
       namespace: stack.config.temporal.namespace,
@@ -108,8 +114,10 @@ export async function measureJobVersusEngine(options: JobVersusEngineOptions): P
       jobLatencies,
       jobLatenciesWithoutSandbox,
       jobsPerSecond,
+      jobCpu,
       emptyLatencies: engine.latencies,
       emptyPerSecond: engine.perSecond,
+      emptyCpu: engine.cpuPerWorkflow,
     };
   } finally {
     await stack.stop();

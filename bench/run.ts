@@ -16,6 +16,7 @@ import { postJson } from '../test/helpers/http';
 import { runJob } from '../test/helpers/jobs';
 import { provisionedTools, startTestStack, type TestStack } from '../test/helpers/stack';
 import { measureApiLatency } from './api-latency';
+import { describeCpu } from './cpu';
 import { measureBurst } from './burst';
 import { measureJobVersusEngine } from './job-vs-engine';
 import { measureEngineLimit } from './engine-limit';
@@ -185,6 +186,9 @@ async function jobVersusEngineSection(): Promise<void> {
   );
   console.log(
     `dev server tuning: empty workflow ${ratio(untuned.latencies, tuned.emptyLatencies)} faster, throughput ${(tuned.emptyPerSecond / untuned.perSecond).toFixed(1)}×`,
+  );
+  console.log(
+    `CPU per job at that throughput, ms: ${describeCpu(tuned.jobCpu)}; per empty workflow: ${describeCpu(tuned.emptyCpu)}`,
   );
 }
 

@@ -31,16 +31,27 @@ function toViolation(error: ErrorObject): SchemaViolation {
 }
 
 /**
- * Compiles a tool's JSON Schema (2020-12) with its own Ajv instance: schemas come from the model,
- * so one tool's `$id` must not clash with another's, and a shared instance would keep every
- * schema it ever saw. `$schema` is dropped, as a draft-07 URI would otherwise not compile.
- * Throws when the schema itself is invalid.
+ * One Ajv for the schemas without any `$id`: a new instance compiles the JSON Schema meta-schema
+ * before the first schema it checks (10 ms, against 0.3 ms on a warm one), and validation
+ * compiles two per tool. Each schema is removed again after compiling, so the instance keeps none.
+ */
+const sharedAjv = new Ajv2020({ strict: false, allErrors: true, addUsedSchema: false });
+
+/**
+ * Compiles a tool's JSON Schema (2020-12). Schemas come from the model, so one that names an
+ * `$id` (anywhere) gets an Ajv instance of its own: it must not clash with another tool's.
+ * `$schema` is dropped, as a draft-07 URI would otherwise not compile. Throws when the schema
+ * itself is invalid.
  */
 export function compileJsonSchema(schema: Record<string, unknown>): SchemaCheck {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
   const { $schema: _dialect, ...rest } = schema;
-  const validate = ajv.compile(rest);
-  return (value) => (validate(value) ? [] : (validate.errors ?? []).map(toViolation));
+  const ajv = JSON.stringify(rest).includes('"$id"') ? new Ajv2020({ strict: false, allErrors: true }) : sharedAjv;
+  try {
+    const validate = ajv.compile(rest);
+    return (value) => (validate(value) ? [] : (validate.errors ?? []).map(toViolation));
+  } finally {
+    ajv.removeSchema(rest);
+  }
 }
 
 /** "smiles must be string; n is required": the violations as one line, the field named first. */

@@ -1,4 +1,5 @@
 import { Db, ObjectId } from 'mongodb';
+import { findOneById } from './by-id';
 import { isDuplicateKeyError, objectIdOfKey } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
 
@@ -54,7 +55,7 @@ export function createArtifactStore(db: Db) {
     },
 
     async load<T>(id: string, kind: ArtifactKind): Promise<T> {
-      const artifact = await artifacts.findOne({ _id: new ObjectId(id), kind });
+      const artifact = await findOneById(artifacts, new ObjectId(id), (found) => found.kind === kind);
       if (!artifact) throw new Error(`artifact ${kind} ${id} is missing`);
       return fromStorable(artifact.content) as T;
     },

@@ -13,6 +13,7 @@ import {
 import type { GenerationSummary } from '../api/contract';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { endedJobStatuses } from '../api/contract/status-values';
+import { findManyById, findOneById } from './by-id';
 import { sessionIdOfJob } from './job-ids';
 import { isDuplicateKeyError } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
@@ -74,6 +75,11 @@ export function ownedBy(tenant: string): Filter<SessionDocument> {
   return { tenant_id: { $in: [DEFAULT_TENANT, null] } } as Filter<SessionDocument>;
 }
 
+/** ownedBy, for a session found by _id (store/by-id.ts) */
+function isOwnedBy(tenant: string, session: Pick<SessionDocument, 'tenant_id'>): boolean {
+  return (session.tenant_id ?? DEFAULT_TENANT) === tenant;
+}
+
 /** A session as it was mirrored: its requirements' examples unwrapped (store/storable-json.ts). */
 async function readSession(found: Promise<SessionDocument | null>): Promise<SessionDocument | null> {
   const session = await found;
@@ -102,10 +108,19 @@ export function createSessionStore(db: Db) {
     );
   }
 
+  /**
+   * Writes the session's state unless a newer revision is stored. The revision is read first and
+   * the write goes by _id alone (store/by-id.ts): the mirror is the session's one writer, one
+   * write at a time in this process (oneAtATime), and a run's final write is read back
+   * (keepFinal) for a late one from elsewhere.
+   */
   async function writeMirror(state: SessionMirror): Promise<'written' | 'stale'> {
+    const _id = new ObjectId(state.sessionId);
+    const stored = await sessions.findOne({ _id }, { projection: { revision: 1 } });
+    if (stored && stored.revision >= state.revision) return 'stale';
     try {
       await sessions.updateOne(
-        { _id: new ObjectId(state.sessionId), revision: { $lt: state.revision } },
+        { _id },
         {
           $set: {
             status: state.status,
@@ -140,6 +155,7 @@ export function createSessionStore(db: Db) {
       );
       return 'written';
     } catch (error) {
+      // another process inserted the session between the read and this upsert
       if (isDuplicateKeyError(error)) return 'stale';
       throw error;
     }
@@ -187,10 +203,7 @@ export function createSessionStore(db: Db) {
   return {
     /**
      * Upserts the session's state, unless a newer revision is already stored: a retried write that
-     * arrives late, or an earlier run's, must not overwrite a newer state. When the filter
-     * misses because the stored revision is newer, the upsert collides with the session's _id,
-     * which is exactly the "stale, ignore" case. Addressed by _id: FerretDB's SQLite backend looks
-     * up only _id through an index, and scans the collection for any other field.
+     * arrives late, or an earlier run's, must not overwrite a newer state.
      */
     mirror(state: SessionMirror): Promise<'written' | 'stale'> {
       return oneAtATime(state.sessionId, async () => {
@@ -208,14 +221,16 @@ export function createSessionStore(db: Db) {
     async findByJobId(tenant: string, jobId: string): Promise<SessionDocument | null> {
       const sessionId = sessionIdOfJob(jobId);
       if (sessionId) {
-        const session = await readSession(sessions.findOne({ _id: sessionId, job_id: jobId, ...ownedBy(tenant) }));
+        const session = await readSession(
+          findOneById(sessions, sessionId, (found) => found.job_id === jobId && isOwnedBy(tenant, found)),
+        );
         if (session) return session;
       }
       return readSession(sessions.findOne({ job_id: jobId, ...ownedBy(tenant) }));
     },
 
     findById(tenant: string, sessionId: ObjectId): Promise<SessionDocument | null> {
-      return readSession(sessions.findOne({ _id: sessionId, ...ownedBy(tenant) }));
+      return readSession(findOneById(sessions, sessionId, (found) => isOwnedBy(tenant, found)));
     },
 
     /** Newest first; `after` is the last session of the previous page. */
@@ -253,7 +268,7 @@ export function createSessionStore(db: Db) {
       );
       const ownIds = new Set(own.map((tool) => tool._id.toHexString()));
       const reusedIds = (session.tool_ids ?? []).filter((id) => !ownIds.has(id.toHexString()));
-      const reused = reusedIds.length ? await readTools(tools.find({ _id: { $in: reusedIds } }).toArray()) : [];
+      const reused = await readTools(findManyById(tools, reusedIds));
       return [...own, ...reused];
     },
   };

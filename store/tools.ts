@@ -1,3 +1,4 @@
+import { findManyById, findOneById } from './by-id';
 import { createHash } from 'node:crypto';
 import { Db, ObjectId, type Filter } from 'mongodb';
 import type { ToolDocument, ToolRequirementDocument, ToolStatus } from './documents';
@@ -97,15 +98,18 @@ export function createToolStore(db: Db) {
   const latestVersionId = (tenant: string, name: string) => objectIdOfKey('tool-version', `${tenant}\n${name}`);
 
   async function noteVersion(tenant: string, name: string, version: number): Promise<void> {
+    const _id = latestVersionId(tenant, name);
+    if (((await latestVersions.findOne({ _id }))?.latest ?? 0) >= version) return;
     try {
-      await latestVersions.updateOne(
-        { _id: latestVersionId(tenant, name), latest: { $lt: version } },
-        { $set: { latest: version } },
-        { upsert: true },
-      );
+      await latestVersions.updateOne({ _id }, { $set: { latest: version } }, { upsert: true });
     } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error; // a later version is noted already
+      if (!isDuplicateKeyError(error)) throw error; // noted by another registration meanwhile
     }
+  }
+
+  /** the hint shows `version` of the name noted by another registration */
+  async function versionTaken(tenant: string, name: string, version: number): Promise<boolean> {
+    return ((await latestVersions.findOne({ _id: latestVersionId(tenant, name) }))?.latest ?? 0) >= version;
   }
 
   async function nextVersion(tenant: string, name: string): Promise<number> {
@@ -153,9 +157,10 @@ export function createToolStore(db: Db) {
         } catch (error) {
           // Our own earlier insert (found above on the next round), a lost version race, or a draft
           // stored under a random _id before ids were derived from keys. FerretDB's error does not
-          // name the index, so the last is looked for (a scan) once, on the first collision.
+          // name the index, so the last is looked for (a scan) once, on the first collision that
+          // the version hint does not explain.
           if (!isDuplicateKeyError(error)) throw error;
-          if (attempt === 1) {
+          if (attempt === 1 && !(await versionTaken(tool.tenant_id, tool.name, version))) {
             const earlier = await tools.findOne({ idempotency_key: tool.idempotency_key });
             if (earlier) return fromStorable(earlier);
           }
@@ -167,21 +172,25 @@ export function createToolStore(db: Db) {
 
     /** draft → registered, once its file is written. */
     async markRegistered(id: ObjectId, at: Date): Promise<ToolDocument | null> {
-      await tools.updateOne({ _id: id, status: 'draft' }, { $set: { status: 'registered', updated_at: at } });
+      const draft = await findOneById(tools, id, (tool) => tool.status === 'draft');
+      if (draft) await tools.updateOne({ _id: id }, { $set: { status: 'registered', updated_at: at } });
       return readTool(tools.findOne({ _id: id }));
     },
 
     /** registered → deprecated; null when the tool is not (or no longer) registered. */
     async deprecate(tenant: string, id: ObjectId, at: Date): Promise<ToolDocument | null> {
-      const result = await tools.updateOne(
-        { _id: id, tenant_id: tenant, status: 'registered' },
-        { $set: { status: 'deprecated', deprecated_at: at, updated_at: at } },
+      const registered = await findOneById(
+        tools,
+        id,
+        (tool) => tool.tenant_id === tenant && tool.status === 'registered',
       );
-      return result.modifiedCount === 1 ? readTool(tools.findOne({ _id: id })) : null;
+      if (!registered) return null;
+      await tools.updateOne({ _id: id }, { $set: { status: 'deprecated', deprecated_at: at, updated_at: at } });
+      return readTool(tools.findOne({ _id: id }));
     },
 
     findByIds(ids: ObjectId[]): Promise<ToolDocument[]> {
-      return readTools(tools.find({ _id: { $in: ids } }).toArray());
+      return readTools(findManyById(tools, ids));
     },
 
     /** a job's registered tools, whichever run made them: what a retry keeps */
@@ -198,7 +207,7 @@ export function createToolStore(db: Db) {
 
     /** A tenant's tool by id; another tenant's tool is not found, as if it did not exist. */
     findOwned(tenant: string, id: ObjectId): Promise<ToolDocument | null> {
-      return readTool(tools.findOne({ _id: id, tenant_id: tenant }));
+      return readTool(findOneById(tools, id, (tool) => tool.tenant_id === tenant));
     },
 
     /** The given version of a name (whatever its status), or else its newest registered version. */

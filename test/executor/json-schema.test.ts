@@ -40,4 +40,31 @@ describe("checking values against a tool's JSON Schema", () => {
   it('throws for a schema that is not valid JSON Schema', () => {
     assert.throws(() => compileJsonSchema({ type: 'no-such-type' }));
   });
+
+  it('keeps each compiled schema apart: the same $id twice, a $ref into $defs, one compiled after many', () => {
+    const withId = (type: string) =>
+      compileJsonSchema({ $id: 'https://example.com/tool', type: 'object', properties: { n: { type } } });
+    const numbers = withId('number');
+    const strings = withId('string');
+    assert.deepEqual(numbers({ n: 1 }), []);
+    assert.deepEqual(strings({ n: 1 }), [{ path: ['n'], message: 'must be string' }]);
+
+    const referring = compileJsonSchema({
+      type: 'object',
+      properties: { atom: { $ref: '#/$defs/atom' } },
+      $defs: { atom: { type: 'string', minLength: 1 } },
+    });
+    const others = Array.from({ length: 50 }, (_, index) =>
+      compileJsonSchema({
+        type: 'object',
+        properties: { [`field${index}`]: { type: 'integer' } },
+        required: [`field${index}`],
+      }),
+    );
+    assert.deepEqual(referring({ atom: 'C' }), []);
+    assert.deepEqual(referring({ atom: '' }), [{ path: ['atom'], message: 'must NOT have fewer than 1 characters' }]);
+    assert.deepEqual(others[7]!({ field7: 3 }), []);
+    assert.deepEqual(others[7]!({ field8: 3 }), [{ path: ['field7'], message: 'is required' }]);
+    assert.deepEqual(check({ smiles: 'CCO' }), []);
+  });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MongoNetworkError, MongoServerError, ObjectId } from 'mongodb';
+import { MongoClient, MongoNetworkError, MongoServerError, ObjectId, type CommandStartedEvent } from 'mongodb';
 import { createStores, type Stores } from '../../store';
 import type { AgentSessionDocument } from '../../store/documents';
 import { newJobIds, sessionIdOfJob } from '../../store/job-ids';
+import type { NewTool } from '../../store/tools';
 import { createMongo, ensureIndexes, isTransientDatabaseError, type MongoHandle } from '../../store/mongo';
 import { runningSessionMirror } from '../helpers/session-mirror';
 import { startMongoServer, type MongoServer } from '../helpers/stack';
@@ -139,4 +140,83 @@ describe('store: the hot paths go by _id, and still find older records', functio
       'every call, refused too, in the audit trail',
     );
   });
+
+  it('asks by _id alone on the paths a job and a GET take, and still checks tenant, kind and status', async () => {
+    const filters: { command: string; collection: string; filter: Record<string, unknown> }[] = [];
+    const watched = new MongoClient(server.url, { monitorCommands: true });
+    watched.on('commandStarted', (event: CommandStartedEvent) => {
+      const command = event.command as Record<string, any>;
+      for (const filter of [command.filter, ...(command.updates ?? []).map((update: { q: unknown }) => update.q)])
+        if (filter) filters.push({ command: event.commandName, collection: command[event.commandName], filter });
+    });
+    try {
+      const watchedStores = createStores(watched.db(mongo.db.databaseName));
+      const { jobId, sessionId } = newJobIds();
+      const artifact = await watchedStores.artifacts.save({
+        jobId,
+        requirementIndex: 0,
+        kind: 'implementation',
+        key: `${jobId}:0:implementation`,
+        content: { code: 'x = 1' },
+      });
+      assert.deepEqual(await watchedStores.artifacts.load(artifact, 'implementation'), { code: 'x = 1' });
+      await assert.rejects(watchedStores.artifacts.load(artifact, 'docs'), /artifact docs .* is missing/);
+
+      const draft = await watchedStores.tools.registerOnce(handMadeTool(jobId, sessionId), new Date(), () => 'f.py');
+      assert.equal((await watchedStores.tools.markRegistered(draft._id, new Date()))?.status, 'registered');
+      assert.equal((await watchedStores.tools.findOwned('tenant-a', draft._id))?.name, 'by_id_tool');
+      assert.equal(await watchedStores.tools.findOwned('tenant-b', draft._id), null);
+      assert.deepEqual(
+        (await watchedStores.tools.findByIds([draft._id, draft._id, new ObjectId()])).map((tool) => tool._id),
+        [draft._id],
+      );
+      assert.equal(await watchedStores.tools.deprecate('tenant-b', draft._id, new Date()), null);
+      assert.equal((await watchedStores.tools.deprecate('tenant-a', draft._id, new Date()))?.status, 'deprecated');
+      assert.equal((await watchedStores.tools.markRegistered(draft._id, new Date()))?.status, 'deprecated');
+
+      const state = { ...mirror(jobId, sessionId.toHexString(), 1), tenantId: 'tenant-a' };
+      assert.equal(await watchedStores.sessions.mirror(state), 'written');
+      assert.equal(await watchedStores.sessions.mirror(state), 'stale');
+      assert.equal((await watchedStores.sessions.findByJobId('tenant-a', jobId))?.revision, 1);
+      assert.equal(await watchedStores.sessions.findByJobId('tenant-b', jobId), null);
+      assert.equal(await watchedStores.sessions.findByJobId('tenant-a', `job_${new ObjectId().toHexString()}`), null);
+      assert.equal((await watchedStores.sessions.findById('tenant-a', sessionId))?.job_id, jobId);
+      assert.equal(await watchedStores.sessions.findById('tenant-b', sessionId), null);
+    } finally {
+      await watched.close();
+    }
+    const byIdAlone = (filter: Record<string, unknown>) =>
+      Object.keys(filter).length === 1 && filter._id instanceof ObjectId;
+    // Asked by other fields: a session made before job ids held its ObjectId (not found by _id), and
+    // the newest version of a name that has no latest-version hint yet (its first registration).
+    const legacyLookup = (entry: (typeof filters)[number]) =>
+      (entry.collection === 'sessions' && Object.keys(entry.filter).join() === 'job_id,tenant_id') ||
+      (entry.collection === 'tools' && Object.keys(entry.filter).sort().join() === 'name,tenant_id');
+    assert.deepEqual(
+      filters.filter((entry) => !byIdAlone(entry.filter) && !legacyLookup(entry)),
+      [],
+    );
+    assert.ok(filters.length >= 15, `${filters.length} filters seen`);
+  });
 });
+
+function handMadeTool(jobId: string, sessionId: ObjectId): NewTool {
+  return {
+    tenant_id: 'tenant-a',
+    name: 'by_id_tool',
+    file_name: 'by_id_tool.py',
+    description: 'A tool stored by the by-id test.',
+    code: 'def by_id_tool() -> dict:\n    return {}\n',
+    input_schema: { type: 'object', properties: {} },
+    output_schema: {},
+    dependencies: [],
+    test_cases: [],
+    status: 'draft',
+    errors: [],
+    session_id: sessionId,
+    job_id: jobId,
+    requirement_index: 0,
+    requirement: { description: 'by id', input: 'nothing', output: 'nothing' },
+    idempotency_key: `by-id:${jobId}`,
+  };
+}
