@@ -15,11 +15,31 @@ const FERRETDB_VERSION = 'v1.24.2';
 const DISPLAY_NAME = 'FerretDB';
 
 /**
+ * Our one change to FerretDB: its SQLite backend looks a document up by `_ferretdb_sjson->'$._id'`
+ * while its `_id` index is on `_ferretdb_sjson->"_id"`, the same value written another way, so
+ * SQLite never uses the index and every lookup by _id scans the collection (7 ms at 1,000
+ * sessions, growing with the data). With the index's spelling SQLite searches it.
+ */
+const ID_LOOKUP_PATCH = {
+  label: 'toolsmith-id-index',
+  file: path.join('internal', 'backends', 'sqlite', 'metadata', 'metadata.go'),
+  from: `IDColumn = DefaultColumn + "->'$._id'"`,
+  to: `IDColumn = DefaultColumn + "->'_id'"`,
+};
+/** what `ferretdb --version` reports for our build */
+const BUILT_VERSION = `${FERRETDB_VERSION}-${ID_LOOKUP_PATCH.label}`;
+
+/**
  * FerretDB embeds build/version/version.txt, which its release tooling generates
  * and the module zip lacks; without it the binary panics at startup.
  */
-async function writeVersionFile(sourceDir: string): Promise<void> {
-  await fs.writeFile(path.join(sourceDir, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+async function prepareSource(sourceDir: string): Promise<void> {
+  await fs.writeFile(path.join(sourceDir, 'build', 'version', 'version.txt'), `${BUILT_VERSION}\n`);
+  const patched = path.join(sourceDir, ID_LOOKUP_PATCH.file);
+  const source = await fs.readFile(patched, 'utf8');
+  if (!source.includes(ID_LOOKUP_PATCH.from))
+    throw new Error(`${ID_LOOKUP_PATCH.file} no longer reads as patched here`);
+  await fs.writeFile(patched, source.replace(ID_LOOKUP_PATCH.from, ID_LOOKUP_PATCH.to));
 }
 
 /** Also catches a binary built without version.txt (it panics) or of another version. */
@@ -31,7 +51,9 @@ async function checkFerretDb(binaryPath: string): Promise<string | undefined> {
 }
 
 export function provisionFerretDb(log: Log): Promise<string> {
-  const cachedPath = path.join(cacheBinDir(), 'ferretdb');
+  // A directory per build, so a cached build of the unpatched release is not taken for this one;
+  // the file keeps its name, which is what process listings show.
+  const cachedPath = path.join(cacheBinDir(), `ferretdb-${BUILT_VERSION}`, 'ferretdb');
   const build = async (): Promise<string> => {
     await goBuildFromModuleSource({
       modulePath: 'github.com/FerretDB/FerretDB',
@@ -40,7 +62,7 @@ export function provisionFerretDb(log: Log): Promise<string> {
       finalPath: cachedPath,
       displayName: DISPLAY_NAME,
       alternative: 'set FERRETDB_PATH to a FerretDB 1.x binary (or MONGODB_URL to use an existing MongoDB)',
-      prepareSource: writeVersionFile,
+      prepareSource,
       log,
     });
     return cachedPath;

@@ -107,11 +107,6 @@ export function createToolStore(db: Db) {
     }
   }
 
-  /** the hint shows `version` of the name noted by another registration */
-  async function versionTaken(tenant: string, name: string, version: number): Promise<boolean> {
-    return ((await latestVersions.findOne({ _id: latestVersionId(tenant, name) }))?.latest ?? 0) >= version;
-  }
-
   async function nextVersion(tenant: string, name: string): Promise<number> {
     const hint = await latestVersions.findOne({ _id: latestVersionId(tenant, name) });
     if (hint) return hint.latest + 1;
@@ -137,10 +132,10 @@ export function createToolStore(db: Db) {
       filePathOf: (version: Pick<ToolDocument, 'tenant_id' | 'name' | 'version'>) => string,
     ): Promise<ToolDocument> {
       const _id = objectIdOfKey('tool', tool.idempotency_key);
+      let version = await nextVersion(tool.tenant_id, tool.name);
       for (let attempt = 1; ; attempt += 1) {
         const existing = await tools.findOne({ _id });
         if (existing) return fromStorable(existing);
-        const version = await nextVersion(tool.tenant_id, tool.name);
         const document: ToolDocument = {
           ...tool,
           _id,
@@ -157,15 +152,17 @@ export function createToolStore(db: Db) {
         } catch (error) {
           // Our own earlier insert (found above on the next round), a lost version race, or a draft
           // stored under a random _id before ids were derived from keys. FerretDB's error does not
-          // name the index, so the last is looked for (a scan) once, on the first collision that
-          // the version hint does not explain.
+          // name the index; the last collides whatever the version, so it is looked for (a scan)
+          // only when the versions tried are used up.
           if (!isDuplicateKeyError(error)) throw error;
-          if (attempt === 1 && !(await versionTaken(tool.tenant_id, tool.name, version))) {
+          if (attempt >= MAX_VERSION_ATTEMPTS) {
             const earlier = await tools.findOne({ idempotency_key: tool.idempotency_key });
             if (earlier) return fromStorable(earlier);
+            throw error;
           }
-          if (attempt >= MAX_VERSION_ATTEMPTS) throw error;
-          await noteVersion(tool.tenant_id, tool.name, version);
+          // Not noted here: the collision may have been the key's. The hint can lag behind a winner
+          // that has not noted its version yet, so never go back.
+          version = Math.max(version + 1, await nextVersion(tool.tenant_id, tool.name));
         }
       }
     },
