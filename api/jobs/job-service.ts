@@ -114,6 +114,12 @@ export function createJobService({ temporal, stores, links, generation, admissio
     }
   }
 
+  /** The job's answer from the mirror alone, when it holds the final state of a run. */
+  async function mirroredEnd(tenant: string, jobId: string): Promise<JobResponse | null> {
+    const session = await mirror.sessionOf(tenant, jobId);
+    return session && mirror.holdsFinalState(session) ? mirror.answer(session) : null;
+  }
+
   /** Takes a running-job place, then starts the run; the place is given back when the start fails. */
   async function admitAndStart(input: JobInput, tenant: string, idempotent: boolean): Promise<StartedRun> {
     await admission.admit(tenant, input.jobId);
@@ -265,7 +271,7 @@ export function createJobService({ temporal, stores, links, generation, admissio
      * be asked (or no longer knows it). Another tenant's job is not found either way.
      */
     async getJob(tenant: string, jobId: string): Promise<JobAnswer> {
-      const remembered = endedJobs.get(tenant, jobId);
+      const remembered = endedJobs.get(tenant, jobId, () => mirroredEnd(tenant, jobId));
       if (remembered) return { job: remembered, fromMirror: true };
       const session = await mirror.sessionOf(tenant, jobId);
       // A run's final mirror write is its last act, so Temporal would say nothing more.
