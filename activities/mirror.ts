@@ -97,6 +97,11 @@ export function createMirrorActivity(stores: Stores, costs: CostMetrics) {
       at: new Date(),
     });
     // A retried final write finds its own revision stored ('stale'): each run's end is counted once.
-    if (usage && written === 'written') costs.jobEnded(input.jobStatus, usage);
+    if (usage && written === 'written') {
+      costs.jobEnded(input.jobStatus, usage);
+      // The run's place among its client's running jobs is free now, not when the API next finds
+      // every place taken and asks Temporal which of their jobs have ended.
+      await stores.runningJobs.release(input.tenantId ?? DEFAULT_TENANT, input.jobId);
+    }
   };
 }

@@ -8,8 +8,14 @@ import { tenantIfAny } from './tenant';
 
 export const RATE_LIMITS_COLLECTION = 'rate_limits';
 const WINDOW_SECONDS = 60;
-/** Nothing tells the API when a job will end: a client over its running-jobs limit is told to look again in this long. */
-const RUNNING_JOBS_RETRY_AFTER_MS = 5_000;
+/** A job's place is given back as it ends (its final mirror write): a client over its running-jobs limit is told to look again in this long. */
+const RUNNING_JOBS_RETRY_AFTER_MS = 1_000;
+/**
+ * How often, per client and API process, the places of jobs that ended without giving theirs
+ * back (a worker lost before the final write) are looked for: each look asks Temporal about every
+ * job holding a place.
+ */
+const ENDED_HOLDERS_SWEEP_MS = 5_000;
 const COUNT_BEHIND_BATCH_MS = 100;
 
 /**
@@ -161,28 +167,39 @@ export function requestRateLimit(db: Db, perMinute: number): RequestHandler {
 
 /**
  * At most `capacity` jobs of a client run at once. A job takes one of the client's numbered
- * places (insert-once, so concurrent submissions on any API process cannot overfill it); nothing
- * tells the API when a job ends, so when every place is taken the places of ended jobs (asked of
- * Temporal: `hasEnded`) are freed first.
+ * places (insert-once, so concurrent submissions on any API process cannot overfill it) and gives
+ * it back with its run's final mirror write. When every place is taken, the places of jobs that
+ * ended without giving theirs back (asked of Temporal: `hasEnded`) are freed first, at most every
+ * ENDED_HOLDERS_SWEEP_MS.
  */
 export function runningJobLimit(
   places: RunningJobStore,
   capacity: number,
   hasEnded: (jobId: string, admittedAt: Date) => Promise<boolean>,
 ): JobAdmission {
+  const limitReached = () =>
+    new ServiceError(
+      'RATE_LIMIT_EXCEEDED',
+      `This client already has ${capacity} jobs running, the most it may run at once; submit again once one has ended.`,
+      { retryable: true, retryAfterMs: RUNNING_JOBS_RETRY_AFTER_MS, details: { maxRunningJobs: capacity } },
+    );
+  const lastSweep = new Map<string, number>();
+  const sweepDue = (tenant: string) => {
+    const now = Date.now();
+    if ((lastSweep.get(tenant) ?? 0) + ENDED_HOLDERS_SWEEP_MS > now) return false;
+    lastSweep.set(tenant, now);
+    return true;
+  };
   return {
     async admit(tenant, jobId) {
       if (await places.tryAcquire(tenant, jobId, capacity)) return;
+      if (!sweepDue(tenant)) throw limitReached();
       const holders = await places.holders(tenant);
       const ended = await Promise.all(holders.map((holder) => hasEnded(holder.job_id, holder.acquired_at)));
       const freed = holders.filter((_, index) => ended[index]);
       await Promise.all(freed.map((holder) => places.release(tenant, holder.job_id)));
       if (freed.length > 0 && (await places.tryAcquire(tenant, jobId, capacity))) return;
-      throw new ServiceError(
-        'RATE_LIMIT_EXCEEDED',
-        `This client already has ${capacity} jobs running, the most it may run at once; submit again once one has ended.`,
-        { retryable: true, retryAfterMs: RUNNING_JOBS_RETRY_AFTER_MS, details: { maxRunningJobs: capacity } },
-      );
+      throw limitReached();
     },
 
     release: (tenant, jobId) => places.release(tenant, jobId),

@@ -506,7 +506,7 @@ describe('per-client limits: requests per minute and jobs running at once', func
     assert.equal((await request(`${stack.apiUrl}/health`, { headers: burst })).status, 200);
   });
 
-  it('answers 429 past MAX_RUNNING_JOBS_PER_CLIENT, even to concurrent submissions, and admits again once a job ended', async () => {
+  it('answers 429 past MAX_RUNNING_JOBS_PER_CLIENT, even to concurrent submissions; an ended job gives its place back', async () => {
     const busy = asClient(await stack.createApiKey('busy-client'));
     const submit = () => postJson(`${stack.apiUrl}/jobs`, loadExample('molecular-weight.json'), busy);
     const answers = await Promise.all(Array.from({ length: MAX_RUNNING + 1 }, submit));
@@ -530,6 +530,8 @@ describe('per-client limits: requests per minute and jobs running at once', func
       .getHandle(running[0]!)
       .result()
       .catch(() => undefined);
+    const holders = (await stack.stores.runningJobs.holders('busy-client')).map((holder) => holder.job_id);
+    assert.deepEqual(holders, [running[1]], 'the ended job gave its place back itself, before any POST');
     const admitted = await submit();
     assert.equal(admitted.status, 201, JSON.stringify(admitted.body));
   });
