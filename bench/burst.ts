@@ -29,7 +29,7 @@ const SUBMITTERS = 32;
  * concurrency); with 1,000 admitted at once, FerretDB fell behind so far that a POST waited
  * five minutes for its first write.
  */
-const RUNNING_JOBS = 16;
+const RUNNING_JOBS = Number(process.env.BENCH_BURST_RUNNING_JOBS ?? 16);
 
 async function submitUntilAccepted(stack: TestStack, sequence: number, refusals: { count: number }): Promise<string> {
   for (;;) {
