@@ -1,11 +1,12 @@
 import type { Collection, Document, Filter, ObjectId, WithId } from 'mongodb';
 
 /**
- * FerretDB's SQLite backend (v1) uses its index only when a filter is exactly `{ _id: <value> }`:
- * any other field beside `_id`, or an operator on it (`$in`), makes it decode every document of
- * the collection, a cost that grows with the data (at 2,000 documents, 56 ms of its CPU for an
- * update by `_id` and one more field, 0.8 ms by `_id` alone). So the hot paths ask by `_id` alone
- * and check the rest here, which MongoDB answers as fast.
+ * Reads by `_id` alone, the rest checked here. FerretDB's SQLite backend (v1.24.2 as released)
+ * hands a filter to SQL only when it is exactly `{ _id: <value> }`: any other field beside it, or
+ * an operator on it (`$in`), decodes every document of the collection (at 2,000 documents, 56 ms
+ * of its CPU for an update by `_id` and one more field). Our build hands the `_id` to SQL from any
+ * filter (infra/ferretdb-binary.ts), so the conditional writes keep their condition in the filter,
+ * where MongoDB applies it atomically; the reads stay fast on the release too.
  */
 export async function findOneById<T extends Document>(
   collection: Collection<T>,

@@ -98,12 +98,14 @@ export function createToolStore(db: Db) {
   const latestVersionId = (tenant: string, name: string) => objectIdOfKey('tool-version', `${tenant}\n${name}`);
 
   async function noteVersion(tenant: string, name: string, version: number): Promise<void> {
-    const _id = latestVersionId(tenant, name);
-    if (((await latestVersions.findOne({ _id }))?.latest ?? 0) >= version) return;
     try {
-      await latestVersions.updateOne({ _id }, { $set: { latest: version } }, { upsert: true });
+      await latestVersions.updateOne(
+        { _id: latestVersionId(tenant, name), latest: { $lt: version } },
+        { $set: { latest: version } },
+        { upsert: true },
+      );
     } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error; // noted by another registration meanwhile
+      if (!isDuplicateKeyError(error)) throw error; // a later version is noted already
     }
   }
 
@@ -169,21 +171,17 @@ export function createToolStore(db: Db) {
 
     /** draft → registered, once its file is written. */
     async markRegistered(id: ObjectId, at: Date): Promise<ToolDocument | null> {
-      const draft = await findOneById(tools, id, (tool) => tool.status === 'draft');
-      if (draft) await tools.updateOne({ _id: id }, { $set: { status: 'registered', updated_at: at } });
+      await tools.updateOne({ _id: id, status: 'draft' }, { $set: { status: 'registered', updated_at: at } });
       return readTool(tools.findOne({ _id: id }));
     },
 
     /** registered → deprecated; null when the tool is not (or no longer) registered. */
     async deprecate(tenant: string, id: ObjectId, at: Date): Promise<ToolDocument | null> {
-      const registered = await findOneById(
-        tools,
-        id,
-        (tool) => tool.tenant_id === tenant && tool.status === 'registered',
+      const result = await tools.updateOne(
+        { _id: id, tenant_id: tenant, status: 'registered' },
+        { $set: { status: 'deprecated', deprecated_at: at, updated_at: at } },
       );
-      if (!registered) return null;
-      await tools.updateOne({ _id: id }, { $set: { status: 'deprecated', deprecated_at: at, updated_at: at } });
-      return readTool(tools.findOne({ _id: id }));
+      return result.modifiedCount === 1 ? readTool(tools.findOne({ _id: id })) : null;
     },
 
     findByIds(ids: ObjectId[]): Promise<ToolDocument[]> {
