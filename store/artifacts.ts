@@ -1,5 +1,4 @@
 import { Db, ObjectId } from 'mongodb';
-import { findOneById } from './by-id';
 import { isDuplicateKeyError, objectIdOfKey } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
 
@@ -55,7 +54,7 @@ export function createArtifactStore(db: Db) {
     },
 
     async load<T>(id: string, kind: ArtifactKind): Promise<T> {
-      const artifact = await findOneById(artifacts, new ObjectId(id), (found) => found.kind === kind);
+      const artifact = await artifacts.findOne({ _id: new ObjectId(id), kind });
       if (!artifact) throw new Error(`artifact ${kind} ${id} is missing`);
       return fromStorable(artifact.content) as T;
     },

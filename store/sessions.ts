@@ -13,7 +13,7 @@ import {
 import type { GenerationSummary } from '../api/contract';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { endedJobStatuses } from '../api/contract/status-values';
-import { findManyById, findOneById } from './by-id';
+import { findManyById } from './by-id';
 import { sessionIdOfJob } from './job-ids';
 import { isDuplicateKeyError } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
@@ -73,11 +73,6 @@ export function ownedBy(tenant: string): Filter<SessionDocument> {
   // Not an $or: listings add one of their own (the page window), which would replace it.
   if (tenant !== DEFAULT_TENANT) return { tenant_id: tenant };
   return { tenant_id: { $in: [DEFAULT_TENANT, null] } } as Filter<SessionDocument>;
-}
-
-/** ownedBy, for a session found by _id (store/by-id.ts) */
-function isOwnedBy(tenant: string, session: Pick<SessionDocument, 'tenant_id'>): boolean {
-  return (session.tenant_id ?? DEFAULT_TENANT) === tenant;
 }
 
 /** A session as it was mirrored: its requirements' examples unwrapped (store/storable-json.ts). */
@@ -218,16 +213,14 @@ export function createSessionStore(db: Db) {
     async findByJobId(tenant: string, jobId: string): Promise<SessionDocument | null> {
       const sessionId = sessionIdOfJob(jobId);
       if (sessionId) {
-        const session = await readSession(
-          findOneById(sessions, sessionId, (found) => found.job_id === jobId && isOwnedBy(tenant, found)),
-        );
+        const session = await readSession(sessions.findOne({ _id: sessionId, job_id: jobId, ...ownedBy(tenant) }));
         if (session) return session;
       }
       return readSession(sessions.findOne({ job_id: jobId, ...ownedBy(tenant) }));
     },
 
     findById(tenant: string, sessionId: ObjectId): Promise<SessionDocument | null> {
-      return readSession(findOneById(sessions, sessionId, (found) => isOwnedBy(tenant, found)));
+      return readSession(sessions.findOne({ _id: sessionId, ...ownedBy(tenant) }));
     },
 
     /** Newest first; `after` is the last session of the previous page. */

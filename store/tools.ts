@@ -1,6 +1,6 @@
-import { findManyById, findOneById } from './by-id';
 import { createHash } from 'node:crypto';
 import { Db, ObjectId, type Filter } from 'mongodb';
+import { findManyById } from './by-id';
 import type { ToolDocument, ToolRequirementDocument, ToolStatus } from './documents';
 import { isDuplicateKeyError, objectIdOfKey } from './mongo';
 import { fromStorable, toStorable } from './storable-json';
@@ -202,7 +202,7 @@ export function createToolStore(db: Db) {
 
     /** A tenant's tool by id; another tenant's tool is not found, as if it did not exist. */
     findOwned(tenant: string, id: ObjectId): Promise<ToolDocument | null> {
-      return readTool(findOneById(tools, id, (tool) => tool.tenant_id === tenant));
+      return readTool(tools.findOne({ _id: id, tenant_id: tenant }));
     },
 
     /** The given version of a name (whatever its status), or else its newest registered version. */
