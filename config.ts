@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultDataDir, defaultToolRuntimeDir } from './infra/cache';
-import { DEFAULT_PRELOAD, MODULE_NAME } from './sandbox/preload';
+import { PYTHON_MODULE_NAME } from './contract/python-names';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
@@ -14,7 +14,7 @@ const moduleList = z
       .map((name) => name.trim())
       .filter(Boolean),
   )
-  .refine((names) => names.every((name) => MODULE_NAME.test(name)), {
+  .refine((names) => names.every((name) => PYTHON_MODULE_NAME.test(name)), {
     message: 'must be a comma-separated list of Python module names, e.g. numpy,rdkit.Chem',
   });
 const optionalNonEmpty = z
@@ -70,7 +70,8 @@ const environmentSchema = z.object({
   EXECUTOR_WALL_TIME_MS: positiveMs.default(10_000),
   EXECUTOR_MEMORY_MB: z.coerce.number().int().min(64).default(1024),
   EXECUTOR_OUTPUT_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
-  EXECUTOR_PRELOAD: moduleList.default(() => [...DEFAULT_PRELOAD]),
+  /** unset: the sandbox's own list of the runtime's heavy modules (sandbox/preload.ts); "": none */
+  EXECUTOR_PRELOAD: moduleList.optional(),
   REQUEST_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -148,8 +149,8 @@ export interface Config {
     wallTimeMs: number;
     memoryMb: number;
     outputBytes: number;
-    /** modules each warm sandbox imports once */
-    preload: string[];
+    /** modules each warm sandbox imports once; unset: the sandbox's default (sandbox/preload.ts) */
+    preload?: string[];
   };
   /** per client (API key), shared by every API process through MongoDB */
   limits: { requestsPerMinute: number; maxRunningJobs: number };

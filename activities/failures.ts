@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { isTransientDatabaseError } from '../store/mongo';
-import { DATABASE_UNAVAILABLE } from '../workflows/activity-options';
-import { ServiceError } from '../errors';
+import { isTransientDatabaseError } from '../store/errors';
+import { DATABASE_UNAVAILABLE, ServiceError } from '../contract';
 import { wrapEach, type AnyActivity } from './wrap-each';
 
 /**

@@ -1,6 +1,7 @@
+import type { ToolPlan, DocSnippet } from '../contract';
 import type { LlmGateway } from '../llm/gateway';
-import { implementPrompt, type DocSnippet, type RepairContext, type Requirement } from '../llm/prompts';
-import { toImplementedTool, toolImplementationSchema, type ImplementedTool, type ToolPlan } from '../llm/schemas';
+import { implementPrompt, type RepairContext, type Requirement } from '../llm/prompts';
+import { toImplementedTool, toolImplementationSchema, type ImplementedTool } from '../llm/schemas';
 import type { Stores } from '../store';
 import { Context } from '@temporalio/activity';
 import { modelCallContext } from './model-usage';

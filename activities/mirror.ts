@@ -1,9 +1,16 @@
 import { ObjectId } from 'mongodb';
-import { endedJobStatuses, type GenerationSummary } from '../api/contract';
+import { endedJobStatuses } from '../contract';
 import { DEFAULT_TENANT, type JobStatus, type ModelUsageDocument, type SessionStatus } from '../store/documents';
 import type { Stores } from '../store';
 import type { CostMetrics } from './model-usage';
-import type { JobProgress, JobResult, ToolFailure, ToolProgress, ToolRequirement } from '../workflows/definitions';
+import type {
+  JobResult,
+  ToolFailure,
+  ToolProgress,
+  ToolRequirement,
+  WorkflowJobProgress as JobProgress,
+  GenerationSummary,
+} from '../contract';
 
 export interface MirrorJobInput {
   jobId: string;

@@ -1,6 +1,6 @@
+import { toolPlanSchema, type ToolPlan } from '../contract';
 import type { LlmGateway } from '../llm/gateway';
 import { planPrompt, type Requirement } from '../llm/prompts';
-import { toolPlanSchema, type ToolPlan } from '../llm/schemas';
 import { Context } from '@temporalio/activity';
 import { modelCallContext } from './model-usage';
 

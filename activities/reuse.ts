@@ -1,7 +1,7 @@
 import type { Requirement } from '../llm/prompts';
 import type { Stores } from '../store';
 import { DEFAULT_TENANT } from '../store/documents';
-import type { GeneratedToolRef } from '../workflows/definitions';
+import type { GeneratedToolRef } from '../contract';
 
 export interface FindReusableToolsInput {
   tenantId?: string;

@@ -1,6 +1,5 @@
-import { ServiceError } from '../errors';
-import type { DocSnippet } from '../llm/prompts';
-import type { ToolPlan } from '../llm/schemas';
+import { ServiceError } from '../contract';
+import type { DocSnippet, ToolPlan } from '../contract';
 import type { Stores } from '../store';
 
 /** Where documentation comes from: the index of the tool runtime's installed packages by default. */

@@ -1,5 +1,6 @@
+import type { TestCase } from '../contract';
 import { compileJsonSchema, describeViolations, type SchemaCheck } from '../executor/json-schema';
-import { isClientTest, type ImplementedTool, type TestCase } from '../llm/schemas';
+import { isClientTest, type ImplementedTool } from '../llm/schemas';
 import { runToolTests, type SandboxRunner, type TestResult } from '../sandbox/protocol';
 import type { Stores } from '../store';
 import { Context } from '@temporalio/activity';

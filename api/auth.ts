@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { ServiceError } from '../errors';
+import { ServiceError } from '../contract';
 import { hashApiKey, type ApiKeyStore } from '../store/api-keys';
 import { assignTenant } from './tenant';
 

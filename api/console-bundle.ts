@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { build } from 'esbuild';
-import type { ConsoleAsset } from './contract';
+import type { ConsoleAsset } from '../contract';
 
 /** The web console's source: TypeScript and Preact, bundled here, so `npm install` is all it takes. */
 export const WEB_SOURCE_DIR = path.join(__dirname, '..', 'web');

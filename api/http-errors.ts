@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { SANDBOX_UNAVAILABLE, ServiceError, type ErrorCode } from '../errors';
-import { isTransientDatabaseError } from '../store/mongo';
-import type { ErrorResponse } from './contract';
+import { invalidRequest, SANDBOX_UNAVAILABLE, ServiceError, type ErrorCode, type ErrorResponse } from '../contract';
+import { isTransientDatabaseError } from '../store/errors';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_REQUEST: 400,
@@ -33,7 +32,7 @@ interface HttpParserError {
   limit?: number;
 }
 
-export class HttpError extends ServiceError {
+class HttpError extends ServiceError {
   /** only the contract's codes reach a client */
   declare readonly code: ErrorCode;
 
@@ -47,37 +46,6 @@ export class HttpError extends ServiceError {
   ) {
     super(code, message, { details, retryAfterMs });
   }
-}
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-/** zod issues, field by field: what a client needs to fix its request. */
-export function invalidRequest(error: z.ZodError, prefix: string[] = []): HttpError {
-  return invalidFields(
-    error.issues.map((issue) => ({
-      field: [...prefix, ...issue.path.map(String)].join('.') || '(body)',
-      message: issue.message,
-    })),
-  );
-}
-
-/** The parsed value, or the 400 naming what is wrong with it. */
-export function parseRequest<T extends z.ZodType>(schema: T, value: unknown, prefix: string[] = []): z.output<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalidRequest(parsed.error, prefix);
-  return parsed.data;
-}
-
-/** A 400 naming each offending field, in the sentence (the first few) and in `details` (all). */
-export function invalidFields(fields: FieldProblem[]): HttpError {
-  const shown = fields.slice(0, 3).map((field) => `${field.field} ${field.message}`);
-  const more = fields.length > 3 ? ` (and ${fields.length - 3} more)` : '';
-  return new HttpError('INVALID_REQUEST', `Invalid request: ${shown.join('; ')}${more}.`, 400, {
-    fields: fields.slice(0, 50),
-  });
 }
 
 /** a busy database frees up within a second or two: when the client may try again */
@@ -141,7 +109,7 @@ function toHttpError(error: unknown): HttpError {
       DATABASE_RETRY_AFTER_MS,
     );
   }
-  if (error instanceof z.ZodError) return invalidRequest(error);
+  if (error instanceof z.ZodError) return toHttpError(invalidRequest(error));
   const parserError =
     typeof error === 'object' && error !== null ? fromParserError(error as HttpParserError) : undefined;
   return (

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { Db } from 'mongodb';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { jobStatuses } from './contract';
+import { jobStatuses } from '../contract';
 import type { SessionDocument } from '../store/documents';
 
 /** the label of a request no route matched: raw URLs never become labels (unbounded series) */

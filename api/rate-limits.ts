@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Db } from 'mongodb';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
-import { ServiceError } from '../errors';
+import { ServiceError } from '../contract';
 import type { RunningJobStore } from '../store/running-jobs';
 import type { JobAdmission } from './jobs/job-service';
 import { tenantIfAny } from './tenant';

@@ -1,9 +1,7 @@
 import { ObjectId } from 'mongodb';
-import { ServiceError } from '../errors';
+import { ServiceError, parseRequest, objectIdSchema, toolNameSchema } from '../contract';
 import type { ToolDocument } from '../store/documents';
 import type { ToolStore } from '../store/tools';
-import { objectIdSchema, toolNameSchema } from './contract';
-import { parseRequest } from './http-errors';
 
 /**
  * Finding a tenant's tool for a request: a malformed id or name is a 400 naming the parameter,

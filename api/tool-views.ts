@@ -1,6 +1,6 @@
 import type { ModelUsageDocument, ToolDocument } from '../store/documents';
 import type { ToolListing, ToolVersion } from '../store/tools';
-import type { ModelUsage, ToolDetailsView, ToolSummaryView, ToolTestCaseView, ToolView } from './contract';
+import type { ModelUsage, ToolDetailsView, ToolSummaryView, ToolTestCaseView, ToolView } from '../contract';
 
 /** The registry's documents as the API shows them (camelCase, ids as hex strings). */
 

@@ -6,13 +6,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Result as AutocannonResult } from 'autocannon';
-import type { ModelScript } from '../test/helpers/scripted-model';
-import { catalogueScript, standardCatalogue } from '../test/helpers/canned-tools';
-import { postJson, request } from '../test/helpers/http';
-import { requirement, runJob } from '../test/helpers/jobs';
-import { startTestStack, type TestStack } from '../test/helpers/stack';
-import { waitFor } from '../test/helpers/wait';
-import { startWorkerProcess } from '../test/helpers/worker-process';
+import type { ModelScript } from '../dev/scripted-model';
+import { catalogueScript, standardCatalogue } from '../dev/canned-tools';
+import { postJson, request } from '../dev/http';
+import { requirement, runJob } from '../dev/jobs';
+import { startTestStack, type TestStack } from '../dev/stack';
+import { waitFor } from '../dev/wait';
+import { startWorkerProcess } from '../dev/worker-process';
 
 export interface LatencyRow {
   what: string;

@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { catalogueScript, standardCatalogue } from '../test/helpers/canned-tools';
-import { postJson } from '../test/helpers/http';
-import { requirement } from '../test/helpers/jobs';
-import { startTestStack, type TestStack } from '../test/helpers/stack';
+import { catalogueScript, standardCatalogue } from '../dev/canned-tools';
+import { postJson } from '../dev/http';
+import { requirement } from '../dev/jobs';
+import { startTestStack, type TestStack } from '../dev/stack';
 
 export interface BurstResult {
   jobs: number;

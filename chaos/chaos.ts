@@ -14,11 +14,11 @@ import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { MongoClient } from 'mongodb';
-import { endedJobStatuses } from '../api/contract';
+import { endedJobStatuses } from '../contract';
 import { loadConfig } from '../config';
-import { catalogueScript, standardCatalogue } from '../test/helpers/canned-tools';
-import { startScriptedModel } from '../test/helpers/scripted-model';
-import { IsolatedStart, type StartRun } from '../test/helpers/start-run';
+import { catalogueScript, standardCatalogue } from '../dev/canned-tools';
+import { startScriptedModel } from '../dev/scripted-model';
+import { IsolatedStart, type StartRun } from '../dev/start-run';
 import { checkOutcome, type ChaosOutcome, type SubmittedJob } from './checks';
 
 export const KILLED_COMPONENTS = ['worker', 'Temporal dev server', 'FerretDB'] as const;

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { toolFileLocation } from '../activities/register';
-import type { ToolRequirement } from '../api/contract';
+import type { ToolRequirement } from '../contract';
 import type { SessionDocument, ToolDocument } from '../store/documents';
 import type { JobResult } from '../workflows/definitions';
 

@@ -6,7 +6,7 @@ import type {
   ToolGenerationRequest,
   ToolList,
   ToolView,
-} from '../api/contract';
+} from '../contract';
 
 export const DEFAULT_API_URL = 'http://localhost:8000/api/v1';
 

@@ -1,6 +1,6 @@
-import { endedJobStatuses, type JobResponse, type JobStatus } from '../api/contract';
+import { endedJobStatuses, type JobResponse, type JobStatus } from '../contract';
 import { CliError, type ToolsmithApi } from './api-client';
-import { readServerSentEvents } from './sse';
+import { readServerSentEvents } from '../contract/event-stream';
 import type { ToolStage } from '../workflows/definitions';
 
 export type { ToolStage } from '../workflows/definitions';

@@ -1,4 +1,4 @@
-import type { JobResponse } from '../api/contract';
+import type { JobResponse } from '../contract';
 import { describeCounts } from './progress-view';
 
 /** Exit codes of a followed job: scripts tell "all good", "some tools failed" and "the job did not finish" apart. */

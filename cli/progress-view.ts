@@ -1,5 +1,5 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { JobProgress, JobResponse } from '../api/contract';
+import type { JobProgress, JobResponse } from '../contract';
 import type { JobObserver, StageEvent, ToolStage } from './job-follower';
 
 /** What a person reads for each pipeline stage, and how many of the five steps it has behind it. */

@@ -1,4 +1,4 @@
-import type { ToolView } from '../api/contract';
+import type { ToolView } from '../contract';
 import type { McpToolSource, McpToolSpec } from '../executor/mcp-server';
 import { CliError, type ToolsmithApi } from './api-client';
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { ToolGenerationRequest } from '../api/contract';
+import type { ToolGenerationRequest } from '../contract';
 import { CliError } from './api-client';
 
 /**

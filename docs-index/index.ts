@@ -13,7 +13,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { DocSnippet } from '../llm/prompts';
+import type { DocSnippet } from '../contract';
 import { DocsRanker, mergeResults, type DocEntry, type DocSearchResult } from './ranking';
 
 export type { DocEntry, DocKind, DocSearchResult, MatchKind } from './ranking';

@@ -3,7 +3,7 @@
  * signature and docstring, with API names written in a query looked up directly first.
  */
 import MiniSearch, { type SearchResult } from 'minisearch';
-import type { DocSnippet } from '../llm/prompts';
+import type { DocSnippet } from '../contract';
 import { namesInQuery, processTerm, queryWords, tokenize } from './terms';
 
 export type DocKind = 'module' | 'class' | 'function' | 'method' | 'property';

@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { invalidFields } from '../api/http-errors';
-import { ServiceError } from '../errors';
+import { ServiceError, invalidFields } from '../contract';
 import { callTool } from '../sandbox/protocol';
 import type { Sandbox } from '../sandbox/runner';
-import type { ToolExecutionView } from '../api/contract';
+import type { ToolExecutionView } from '../contract';
 import type { ToolDocument } from '../store/documents';
 import { compileJsonSchema, describeViolations, fieldName, type SchemaCheck } from './json-schema';
 

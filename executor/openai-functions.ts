@@ -1,16 +1,14 @@
-import type { ChatCompletionsFunction, OpenAiFunction } from '../api/contract';
+import {
+  openAiFunctionName,
+  type ChatCompletionsFunction,
+  type FunctionFormat,
+  type OpenAiFunction,
+} from '../contract';
 import type { ToolDocument } from '../store/documents';
 import { asObjectSchema } from './json-schema';
 
 /** A tool as an OpenAI function tool: the Responses API's shape, or the Chat Completions API's. */
 export type { ChatCompletionsFunction, OpenAiFunction };
-
-export const functionFormats = ['responses', 'chat'] as const;
-export type FunctionFormat = (typeof functionFormats)[number];
-
-/** OpenAI's rule for function names. */
-export const OPENAI_FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-const MAX_FUNCTION_NAME_CHARS = 64;
 
 /**
  * What strict mode accepts (OpenAI's "supported schemas" for Structured Outputs): any other
@@ -49,12 +47,6 @@ type Schema = Record<string, unknown>;
 
 const isSchemaObject = (value: unknown): value is Schema =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Tool names are Python identifiers and already fit; anything else is made to. */
-export function openAiFunctionName(name: string): string {
-  const fitted = name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, MAX_FUNCTION_NAME_CHARS);
-  return fitted || 'tool';
-}
 
 export function toOpenAiFunction(tool: Pick<ToolDocument, 'name' | 'description' | 'input_schema'>): OpenAiFunction {
   const parameters = asObjectSchema(tool.input_schema);

@@ -1,5 +1,5 @@
-import { makeMolecularWeightTool } from '../test/helpers/registered-tools';
-import type { TestStack } from '../test/helpers/stack';
+import { makeMolecularWeightTool } from '../dev/registered-tools';
+import type { TestStack } from '../dev/stack';
 import { runSchemathesis, type FuzzOutcome } from './schemathesis-run';
 import { provisionSchemathesis } from './schemathesis-venv';
 

@@ -3,8 +3,8 @@
  * checks the published document promises; prints requests and failures, exits 1 on any failure.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { molecularWeightScript } from '../test/helpers/canned-tools';
-import { startTestStack } from '../test/helpers/stack';
+import { molecularWeightScript } from '../dev/canned-tools';
+import { startTestStack } from '../dev/stack';
 import { fuzzTestStack } from './fuzz-stack';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });

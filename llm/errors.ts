@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { ServiceError } from '../errors';
+import { ServiceError } from '../contract';
 
 /** Retry-After is either seconds or an HTTP date. */
 export function parseRetryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {

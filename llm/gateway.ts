@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { ServiceError } from '../errors';
+import { ServiceError } from '../contract';
 import { classifyModelError } from './errors';
 
 export interface LlmSettings {

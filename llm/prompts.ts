@@ -1,5 +1,4 @@
-import type { AcceptanceExample } from '../api/contract';
-import type { ToolPlan } from './schemas';
+import type { AcceptanceExample, DocSnippet, ToolPlan } from '../contract';
 
 export interface Requirement {
   description: string;
@@ -7,13 +6,6 @@ export interface Requirement {
   output: string;
   /** the client's acceptance examples, when it gave any */
   examples?: AcceptanceExample[];
-}
-
-export interface DocSnippet {
-  query: string;
-  name: string;
-  signature: string;
-  doc: string;
 }
 
 export interface Prompt {

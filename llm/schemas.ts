@@ -1,27 +1,11 @@
 import { z } from 'zod';
-import type { AcceptanceExample } from '../api/contract';
+import type { AcceptanceExample, TestCase } from '../contract';
 
 /**
  * Structured outputs of the model. Objects are strict and every field required, so the JSON Schema
  * sent as `response_format` is accepted by OpenAI's strict mode; free-form JSON (test inputs,
  * schemas) travels as JSON text and is parsed here.
  */
-
-const pythonIdentifier = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,63}$/, 'must be a snake_case Python identifier (lower case letters, digits, _)');
-
-export const toolPlanSchema = z.strictObject({
-  functionName: pythonIdentifier,
-  summary: z.string().min(1),
-  parameters: z
-    .array(z.strictObject({ name: pythonIdentifier, type: z.string().min(1), description: z.string() }))
-    .min(1),
-  returns: z.strictObject({ type: z.string().min(1), description: z.string() }),
-  dependencies: z.array(z.string().min(1)),
-  docQueries: z.array(z.string().min(1)).max(12),
-});
-export type ToolPlan = z.infer<typeof toolPlanSchema>;
 
 function jsonText<T extends z.ZodType>(valueSchema: T) {
   return z.string().transform((text, ctx): z.infer<T> => {
@@ -61,17 +45,6 @@ export const toolImplementationSchema = z.strictObject({
     .min(1),
 });
 export type ToolImplementation = z.output<typeof toolImplementationSchema>;
-
-/** client: one of the requirement's acceptance examples; model: a test the model wrote. */
-export type TestCaseSource = 'model' | 'client';
-
-export interface TestCase {
-  input: Record<string, unknown>;
-  expectedOutput: unknown;
-  tolerance: number;
-  /** absent in drafts made before acceptance examples existed: the model's */
-  source?: TestCaseSource;
-}
 
 export interface ImplementedTool {
   code: string;

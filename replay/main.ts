@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
-import { jobIdSchema } from '../api/contract';
+import { jobIdSchema } from '../contract';
 import { replayFailedJobs, replayJob, type ReplayOutcome } from './replay';
 
 const USAGE = 'usage: npm run replay -- <jobId> | --all-failed';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SANDBOX_UNAVAILABLE, ServiceError } from '../errors';
+import { SANDBOX_UNAVAILABLE, ServiceError } from '../contract';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Config } from '../config';
-import { ServiceError } from '../errors';
+import { ServiceError, PYTHON_MODULE_NAME } from '../contract';
 import { unavailable, type CgroupLimits, type RunCgroup } from './cgroups';
-import { DEFAULT_PRELOAD, MODULE_NAME } from './preload';
+import { DEFAULT_PRELOAD } from './preload';
 import {
   checkIsolation,
   createRunCgroup,
@@ -229,7 +229,7 @@ export function createSandboxPool(settings: SandboxPoolSettings) {
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const invalid = preload.filter((name) => !MODULE_NAME.test(name));
+  const invalid = preload.filter((name) => !PYTHON_MODULE_NAME.test(name));
   const live = () => sandboxes.size;
   const inState = (state: WarmSandbox['state']) => [...sandboxes].filter((sandbox) => sandbox.state === state);
   const closedError = () => unavailable('the sandbox pool is closed');

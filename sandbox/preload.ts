@@ -10,6 +10,3 @@ export const DEFAULT_PRELOAD = [
   'rdkit.Chem.AllChem',
   'PIL.Image',
 ];
-
-/** A dotted Python module name, e.g. rdkit.Chem.Descriptors. */
-export const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;

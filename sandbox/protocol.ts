@@ -1,4 +1,4 @@
-import type { TestCase } from '../llm/schemas';
+import type { TestCase } from '../contract';
 import type { Sandbox, SandboxLimitKind, SandboxLimits, SandboxReply } from './runner';
 
 export type { SandboxLimitKind } from './runner';

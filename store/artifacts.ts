@@ -1,5 +1,6 @@
 import { Db, ObjectId } from 'mongodb';
-import { isDuplicateKeyError, objectIdOfKey } from './mongo';
+import { isDuplicateKeyError } from './errors';
+import { objectIdOfKey } from './ids';
 import { fromStorable, toStorable } from './storable-json';
 
 /**

@@ -4,9 +4,10 @@ import type {
   JobStatus,
   SessionStatus,
   ToolRequirement,
+  TestCaseSource,
   ToolStage,
   ToolStatus,
-} from '../api/contract';
+} from '../contract';
 
 /** MongoDB document shapes (snake_case, as the contract's collections section describes). */
 
@@ -76,7 +77,7 @@ export interface TestCaseDocument {
   expected_output: unknown;
   tolerance: number;
   /** client: one of the requirement's acceptance examples (absent in tools made before them: the model's) */
-  source?: 'model' | 'client';
+  source?: TestCaseSource;
 }
 
 /** Model calls answered and their tokens, summed from `agent_sessions`. */

@@ -1,6 +1,6 @@
 import { ObjectId, type Db } from 'mongodb';
-import { newJobIds } from './job-ids';
-import { isDuplicateKeyError } from './mongo';
+import { newJobIds } from './ids';
+import { isDuplicateKeyError } from './errors';
 
 export const JOB_SUBMISSIONS_COLLECTION = 'job_submissions';
 /** how long an `Idempotency-Key` names the job it made */

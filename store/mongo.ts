@@ -1,13 +1,4 @@
-import { createHash } from 'node:crypto';
-import {
-  Db,
-  MongoClient,
-  MongoError,
-  MongoNetworkError,
-  MongoServerError,
-  MongoServerSelectionError,
-  ObjectId,
-} from 'mongodb';
+import { Db, MongoClient } from 'mongodb';
 import { ensureApiKeyIndexes } from './api-keys';
 import { DEFAULT_TENANT, type ToolDocument } from './documents';
 import { ensureJobSubmissionIndexes } from './job-submissions';
@@ -104,26 +95,4 @@ export async function pingDatabase(db: Db, timeoutMs: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * An ObjectId derived from a key (an idempotency key, say): a retried write collides on _id, and
- * the first write is found by _id, the one field FerretDB's SQLite backend looks up through an
- * index (any other field is a scan of the whole collection).
- */
-export function objectIdOfKey(kind: string, key: string): ObjectId {
-  return new ObjectId(createHash('sha256').update(`${kind}:${key}`).digest().subarray(0, 12));
-}
-
-/**
- * The database could not do it now, but may in a moment: it is unreachable (killed, restarting),
- * or FerretDB's SQLite file stayed locked by other writers past its busy timeout.
- */
-export function isTransientDatabaseError(error: unknown): error is MongoError {
-  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
-  return error instanceof MongoServerError && /SQLITE_BUSY|database is locked/.test(error.message);
-}
-
-export function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

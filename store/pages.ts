@@ -1,10 +1,10 @@
-import type { Filter, ObjectId } from 'mongodb';
+import { ObjectId, type Filter } from 'mongodb';
 
 /** A page of a newest-first listing: at most `limit` documents, all older than `after`. */
 export interface PageWindow {
   limit: number;
   /** the sort key of the last document of the previous page */
-  after?: { createdAt: Date; id: ObjectId };
+  after?: { createdAt: Date; id: string };
 }
 
 /**
@@ -17,6 +17,9 @@ export const NEWEST_FIRST = { created_at: -1, _id: -1 } as const;
 export function olderThan<T extends { created_at: Date; _id: ObjectId }>(after: PageWindow['after']): Filter<T> {
   if (!after) return {};
   return {
-    $or: [{ created_at: { $lt: after.createdAt } }, { created_at: after.createdAt, _id: { $lt: after.id } }],
+    $or: [
+      { created_at: { $lt: after.createdAt } },
+      { created_at: after.createdAt, _id: { $lt: new ObjectId(after.id) } },
+    ],
   } as Filter<T>;
 }

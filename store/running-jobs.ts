@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError } from './errors';
 
 export const RUNNING_JOB_SLOTS_COLLECTION = 'running_job_slots';
 

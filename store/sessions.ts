@@ -10,12 +10,12 @@ import {
   type ToolProgressDocument,
   type ToolRequirementDocument,
 } from './documents';
-import type { GenerationSummary } from '../api/contract';
+import type { GenerationSummary } from '../contract';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { endedJobStatuses } from '../api/contract/status-values';
+import { endedJobStatuses } from '../contract/status-values';
 import { findManyById } from './by-id';
-import { sessionIdOfJob } from './job-ids';
-import { isDuplicateKeyError } from './mongo';
+import { sessionIdOfJob } from './ids';
+import { isDuplicateKeyError } from './errors';
 import { fromStorable, toStorable } from './storable-json';
 import { readTools } from './tools';
 import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';

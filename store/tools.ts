@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Db, ObjectId, type Filter } from 'mongodb';
 import { findManyById } from './by-id';
 import type { ToolDocument, ToolRequirementDocument, ToolStatus } from './documents';
-import { isDuplicateKeyError, objectIdOfKey } from './mongo';
+import { isDuplicateKeyError } from './errors';
+import { objectIdOfKey } from './ids';
 import { fromStorable, toStorable } from './storable-json';
 import { NEWEST_FIRST, olderThan, type PageWindow } from './pages';
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { CURRENT_WORKFLOWS_PATH, replayJob } from '../replay/replay';
-import { catalogueScript, standardCatalogue } from './helpers/canned-tools';
-import { runJob } from './helpers/jobs';
-import { startTestStack, type TestStack } from './helpers/stack';
+import { catalogueScript, standardCatalogue } from '../dev/canned-tools';
+import { runJob } from '../dev/jobs';
+import { startTestStack, type TestStack } from '../dev/stack';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const CHANGED_WORKFLOWS_PATH = require.resolve('./fixtures/changed-workflow');

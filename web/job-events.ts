@@ -4,7 +4,7 @@
  * resumes exactly after the last event seen; one that keeps dropping is given up on, and the
  * caller polls instead.
  */
-import { readServerSentEvents } from '../cli/sse';
+import { readServerSentEvents } from '../contract/event-stream';
 import { isAbort, type ApiClient } from './api';
 import { ApiError } from './lib/api-errors';
 import type { JobEndEvent, JobStageEvent } from './lib/api-types';

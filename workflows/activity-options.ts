@@ -31,8 +31,6 @@ export const HEARTBEAT_SEND_INTERVAL = '1 second';
  * workflow runs the activity again, up to this many times, instead of failing the tool.
  */
 export const INFRASTRUCTURE_RETRIES = 10;
-/** The failure type of an attempt whose database connection broke (activities/failures.ts): the infrastructure's loss too. */
-export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
 
 export const llmActivityOptions: ActivityOptions = {
   startToCloseTimeout: LLM_CALL_TIMEOUT,

@@ -1,6 +1,7 @@
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
-import { DATABASE_UNAVAILABLE, INFRASTRUCTURE_RETRIES } from './activity-options';
+import { DATABASE_UNAVAILABLE } from '../contract';
+import { INFRASTRUCTURE_RETRIES } from './activity-options';
 
 /** Runs started before infrastructure losses had a budget of their own fail the tool on the retry policy's last attempt. */
 export const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';

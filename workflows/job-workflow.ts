@@ -16,8 +16,7 @@ import type { Activities } from '../activities';
 import type { ImplementToolInput, ImplementToolOutput } from '../activities/implement';
 import type { MirrorJobInput } from '../activities/mirror';
 import type { ValidateToolOutput } from '../activities/validate';
-import type { ToolPlan } from '../llm/schemas';
-import type { SessionStatus } from '../store/documents';
+import type { ToolPlan, SessionStatus } from '../contract';
 import {
   activityTaskQueue,
   docsActivityOptions,

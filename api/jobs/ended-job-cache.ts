@@ -1,4 +1,4 @@
-import type { JobResponse } from '../contract';
+import type { JobResponse } from '../../contract';
 
 /**
  * An ended job's answer changes only when the job is retried, so it is kept for a moment: a client

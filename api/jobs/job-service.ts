@@ -1,12 +1,12 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
-import { ServiceError } from '../../errors';
+import { ServiceError } from '../../contract';
 import type { Stores } from '../../store';
 import type { SessionDocument } from '../../store/documents';
-import { newJobIds } from '../../store/job-ids';
+import { newJobIds } from '../../store/ids';
 import type { GenerationSettings, JobEventsView, JobInput } from '../../workflows/definitions';
-import type { JobResponse, ToolGenerationRequest } from '../contract';
+import type { JobResponse, ToolGenerationRequest } from '../../contract';
 import { registeredToolFiles } from './job-tool-files';
 import { latestPerRequirement, liveJobView, startedJobView, temporalRef, type TemporalLinkSettings } from './job-views';
 import { createEndedJobCache } from './ended-job-cache';

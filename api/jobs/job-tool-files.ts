@@ -1,7 +1,7 @@
 import type { ObjectId } from 'mongodb';
 import type { ToolDocument } from '../../store/documents';
 import type { ToolStore } from '../../store/tools';
-import type { ToolFile } from '../contract';
+import type { ToolFile } from '../../contract';
 import { toToolFile } from './job-views';
 
 /** The registered ones of the given tools, in the order given (a reused tool comes from another job). */

@@ -1,7 +1,7 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { ProgressDocument, SessionDocument, ToolDocument } from '../../store/documents';
 import type { GeneratedToolRef, JobInput, JobResult } from '../../workflows/definitions';
-import type { JobError, JobProgress, JobResponse, ToolFile } from '../contract';
+import type { JobError, JobProgress, JobResponse, ToolFile } from '../../contract';
 import { temporalUiLink } from '../temporal-links';
 import { toModelUsageView, toTestCaseViews } from '../tool-views';
 

@@ -1,7 +1,7 @@
 import type { SessionDocument } from '../../store/documents';
 import type { SessionStore } from '../../store/sessions';
 import type { ToolStore } from '../../store/tools';
-import { endedJobStatuses, type JobResponse, type JobStatus } from '../contract';
+import { endedJobStatuses, type JobResponse, type JobStatus } from '../../contract';
 import { registeredToolFiles } from './job-tool-files';
 import { mirroredJobView, temporalRef, type TemporalLinkSettings } from './job-views';
 

@@ -1,6 +1,6 @@
 import { Client, WorkflowFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
-import { isErrorCode, ServiceError } from '../../errors';
+import { isErrorCode, ServiceError } from '../../contract';
 import { DEFAULT_TENANT } from '../../store/documents';
 import { toolGenerationJob } from '../../workflows';
 import { describeRequest } from '../../workflows/details';
@@ -12,7 +12,7 @@ import {
   type JobResult,
 } from '../../workflows/definitions';
 import { clientIdKey, jobStatusKey, toolCountKey } from '../../workflows/search-attributes';
-import type { JobError, JobProgress } from '../contract';
+import type { JobError, JobProgress } from '../../contract';
 import type { RunOutcome } from './job-views';
 
 export const PROGRESS_QUERY_DEADLINE_MS = 3_000;

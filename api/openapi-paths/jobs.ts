@@ -10,9 +10,9 @@ import {
   lastEventIdHeaderSchema,
   pageQuerySchema,
   toolGenerationRequestSchema,
-} from '../contract';
-import { z } from '../contract/zod';
-import { serverSentEventSchema } from '../contract/server-sent-events';
+} from '../../contract';
+import { z } from '../../contract/zod';
+import { serverSentEventSchema } from '../../contract/server-sent-events';
 import { jsonAnswer, registerOperation } from './operation';
 
 const NO_SUCH_JOB = 'JOB_NOT_FOUND: no such job (another client’s jobs are not found either)';

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { isPublicPath } from '../auth';
-import { errorResponseSchema } from '../contract';
-import { z } from '../contract/zod';
+import { errorResponseSchema } from '../../contract';
+import { z } from '../../contract/zod';
 
 /**
  * One operation of the document, from the zod schemas the route validates and answers with. The

@@ -6,9 +6,9 @@ import {
   healthResponseSchema,
   jsonRpcBodySchema,
   jsonRpcMessageSchema,
-} from '../contract';
-import { z } from '../contract/zod';
-import { serverSentEventSchema } from '../contract/server-sent-events';
+} from '../../contract';
+import { z } from '../../contract/zod';
+import { serverSentEventSchema } from '../../contract/server-sent-events';
 import { jsonAnswer, registerOperation } from './operation';
 
 /** The service's own routes: health, metrics, this document and its page, and MCP. */

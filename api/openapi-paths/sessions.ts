@@ -8,7 +8,7 @@ import {
   sessionStatusViewSchema,
   sessionToolsSchema,
   sessionUserParamsSchema,
-} from '../contract';
+} from '../../contract';
 import { jsonAnswer, registerOperation } from './operation';
 
 const BAD_SESSION_ID = 'INVALID_REQUEST: the session id is not 24 hexadecimal characters';

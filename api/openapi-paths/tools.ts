@@ -14,7 +14,7 @@ import {
   toolNameParamsSchema,
   toolSchema,
   toolVersionQuerySchema,
-} from '../contract';
+} from '../../contract';
 import { jsonAnswer, registerOperation, type OperationSpec } from './operation';
 
 const NO_SUCH_TOOL = 'TOOL_NOT_FOUND: no such tool (another client’s tools are not found either)';

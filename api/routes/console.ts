@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { consoleBundle } from '../console-bundle';
-import { consoleAssetParamsSchema, type ConsoleAsset } from '../contract';
+import { consoleAssetParamsSchema, type ConsoleAsset } from '../../contract';
 
 const CONSOLE_PAGE = `<!doctype html>
 <html lang="en">

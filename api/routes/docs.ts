@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
-import { docsAssetParamsSchema } from '../contract';
+import { docsAssetParamsSchema } from '../../contract';
 import { openApiDocument } from '../openapi';
 
 const DOCS_PAGE = `<!doctype html>

@@ -2,7 +2,7 @@ import type { Connection } from '@temporalio/client';
 import { Router } from 'express';
 import type { Db } from 'mongodb';
 import { pingDatabase } from '../../store';
-import type { HealthResponse } from '../contract';
+import type { HealthResponse } from '../../contract';
 
 export interface HealthDependencies {
   db: Db;

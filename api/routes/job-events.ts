@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { JobEvent } from '../../workflows/definitions';
-import type { JobEndEvent, JobStageEvent } from '../contract';
+import type { JobEndEvent, JobStageEvent } from '../../contract';
 import type { JobService } from '../jobs/job-service';
 
 export const EVENT_POLL_INTERVAL_MS = 400;

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { JobListing, SessionStore } from '../../store/sessions';
-import { jobListQuerySchema, type JobList, type JobListItem } from '../contract';
-import { parseRequest } from '../http-errors';
+import { jobListQuerySchema, type JobList, type JobListItem, parseRequest } from '../../contract';
 import { tenantOf } from '../tenant';
 import { temporalUiLink } from '../temporal-links';
 import { toProgressView } from '../jobs/job-views';

@@ -1,6 +1,5 @@
 import { Router } from 'express';
-import { idempotencyKeyHeaderSchema, jobIdSchema, toolGenerationRequestSchema } from '../contract';
-import { parseRequest } from '../http-errors';
+import { idempotencyKeyHeaderSchema, jobIdSchema, toolGenerationRequestSchema, parseRequest } from '../../contract';
 import type { JobService } from '../jobs/job-service';
 import { tenantOf } from '../tenant';
 import { streamJobEvents } from './job-events';

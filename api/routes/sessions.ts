@@ -14,8 +14,9 @@ import {
   type SessionToolsView,
   type SessionView,
   type ToolProgressView,
-} from '../contract';
-import { HttpError, parseRequest } from '../http-errors';
+  parseRequest,
+  ServiceError,
+} from '../../contract';
 import { toProgressView } from '../jobs/job-views';
 import { tenantOf } from '../tenant';
 import { toToolDetails } from '../tool-views';
@@ -100,7 +101,7 @@ export function sessionsRouter(sessions: SessionStore): Router {
   async function findSession(tenant: string, raw: string): Promise<SessionDocument> {
     const parsed = parseRequest(sessionIdSchema, raw, ['session_id']);
     const session = await sessions.findById(tenant, new ObjectId(parsed.toLowerCase()));
-    if (!session) throw new HttpError('JOB_NOT_FOUND', `No session has the id "${parsed}".`, 404);
+    if (!session) throw new ServiceError('JOB_NOT_FOUND', `No session has the id "${parsed}".`);
     return session;
   }
 

@@ -10,9 +10,9 @@ import {
   toolVersionQuerySchema,
   type FunctionCallResult,
   type OpenAiFunctionList,
-} from '../contract';
+  parseRequest,
+} from '../../contract';
 import { whileClientWaits } from '../client-gone';
-import { parseRequest } from '../http-errors';
 import { tenantOf } from '../tenant';
 import { createToolLookup } from '../tool-lookup';
 

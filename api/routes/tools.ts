@@ -1,10 +1,9 @@
 import { Router } from 'express';
 import { ObjectId } from 'mongodb';
-import { ServiceError } from '../../errors';
+import { ServiceError, parseRequest } from '../../contract';
 import type { ToolDocument } from '../../store/documents';
 import type { ToolStore } from '../../store/tools';
-import { toolListQuerySchema, toolVersionQuerySchema, type ToolList, type ToolView } from '../contract';
-import { parseRequest } from '../http-errors';
+import { toolListQuerySchema, toolVersionQuerySchema, type ToolList, type ToolView } from '../../contract';
 import { tenantOf } from '../tenant';
 import { createToolLookup } from '../tool-lookup';
 import { toToolSummary, toToolView } from '../tool-views';

@@ -1,4 +1,4 @@
-import type { JobResponse } from '../../api/contract';
+import type { JobResponse } from '../../contract';
 import type { ToolsmithApi } from '../api-client';
 import { followJob } from '../job-follower';
 import { describeJob, exitCodeFor } from '../job-report';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobResponse } from '../../api/contract';
+import type { JobResponse } from '../../contract';
 import { CliError, type ToolsmithApi } from '../api-client';
 import { followJob, type JobObserver } from '../job-follower';
 import { matchesExpected } from './expected-values';

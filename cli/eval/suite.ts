@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { toolRequirementSchema } from '../../api/contract';
+import { toolRequirementSchema } from '../../contract';
 import { CliError } from '../api-client';
 
 /**

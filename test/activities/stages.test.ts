@@ -8,8 +8,8 @@ import { createActivities, type Activities } from '../../activities';
 import { loadConfig } from '../../config';
 import { toImplementedTool, toolImplementationSchema } from '../../llm/schemas';
 import { createWorkerDependencies, type WorkerDependencies } from '../../worker/dependencies';
-import { implementationReply, molecularWeightCode, molecularWeightPlan } from '../helpers/canned-tools';
-import { provisionedTools, startMongoServer, type MongoServer } from '../helpers/stack';
+import { implementationReply, molecularWeightCode, molecularWeightPlan } from '../../dev/canned-tools';
+import { provisionedTools, startMongoServer, type MongoServer } from '../../dev/stack';
 
 function implementation(code: string, expected: unknown = { molecular_weight: 46.069 }) {
   return toImplementedTool(

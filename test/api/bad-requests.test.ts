@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { MAX_REQUIREMENTS_PER_JOB } from '../../api/contract';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { postJson, request } from '../helpers/http';
+import { MAX_REQUIREMENTS_PER_JOB } from '../../contract';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { postJson, request } from '../../dev/http';
 import { assertErrorResponse } from '../helpers/assertions';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../../dev/stack';
 
 const valid = {
   description: 'Convert Celsius to Fahrenheit.',

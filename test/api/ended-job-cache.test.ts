@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createEndedJobCache } from '../../api/jobs/ended-job-cache';
-import type { JobResponse } from '../../api/contract';
+import type { JobResponse } from '../../contract';
 
 const answer = (status: string) => ({ jobId: 'job_1', status }) as unknown as JobResponse;
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { assertErrorResponse } from '../helpers/assertions';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { postJson } from '../helpers/http';
-import { napTool, registerHandMadeTool } from '../helpers/registered-tools';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { postJson } from '../../dev/http';
+import { napTool, registerHandMadeTool } from '../../dev/registered-tools';
+import { startTestStack, type TestStack } from '../../dev/stack';
 
 describe('the executor at its limits, over HTTP', function () {
   this.timeout(180_000);

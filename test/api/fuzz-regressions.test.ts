@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { openApiDocument } from '../../api/openapi';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { asClient } from '../helpers/http';
-import { runJob } from '../helpers/jobs';
-import { assertAnswerConforms, createConformanceChecker } from '../helpers/openapi-conformance';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { asClient } from '../../dev/http';
+import { runJob } from '../../dev/jobs';
+import { assertAnswerConforms, createConformanceChecker } from '../../dev/openapi-conformance';
 import { readEventStream } from '../helpers/sse';
-import { useTestStack } from '../helpers/stack';
+import { useTestStack } from '../../dev/stack';
 
 /** fetch refuses to send TRACE at all, so the fuzzer's request goes out through node:http. */
 function sendRaw(url: string, method: string, headers: Record<string, string>, body: string) {

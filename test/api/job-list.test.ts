@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { FINISHED, requirement } from '../helpers/jobs';
-import { pollUntil, postJson, request, type HttpAnswer } from '../helpers/http';
-import type { ModelScript } from '../helpers/scripted-model';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { FINISHED, requirement } from '../../dev/jobs';
+import { pollUntil, postJson, request, type HttpAnswer } from '../../dev/http';
+import type { ModelScript } from '../../dev/scripted-model';
 import { assertErrorResponse } from '../helpers/assertions';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../../dev/stack';
 
 const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvin.';
 const SLOW_TEMPERATURE = 'Slowly convert a temperature between Celsius, Fahrenheit and Kelvin.';

@@ -7,10 +7,10 @@ import { createInterface } from 'node:readline';
 import { Client, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { ToolsmithApi } from '../../cli/api-client';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { asClient, postJson } from '../helpers/http';
-import { makeMolecularWeightTool, misbehavingTools, registerHandMadeTool } from '../helpers/registered-tools';
-import { useTestStack } from '../helpers/stack';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { asClient, postJson } from '../../dev/http';
+import { makeMolecularWeightTool, misbehavingTools, registerHandMadeTool } from '../../dev/registered-tools';
+import { useTestStack } from '../../dev/stack';
 
 const ETHANOL_WEIGHT = 46.07;
 const MOLECULAR_WEIGHT = 'calculate_molecular_weight';

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import type { Express } from 'express';
-import { jobStatuses, sessionStatuses, toolStages, toolStatuses } from '../../api/contract';
+import { jobStatuses, sessionStatuses, toolStages, toolStatuses } from '../../contract';
 import { openApiDocument } from '../../api/openapi';
 import { startWebServer } from '../../api/web-server';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { loadExample } from '../helpers/examples';
-import { pollUntil, postJson, request } from '../helpers/http';
-import { FINISHED } from '../helpers/jobs';
-import { createConformanceChecker, createDocumentAjv, OPENAPI_METHODS } from '../helpers/openapi-conformance';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { loadExample } from '../../dev/examples';
+import { pollUntil, postJson, request } from '../../dev/http';
+import { FINISHED } from '../../dev/jobs';
+import { createConformanceChecker, createDocumentAjv, OPENAPI_METHODS } from '../../dev/openapi-conformance';
 import { readEventStream } from '../helpers/sse';
-import { useTestStack } from '../helpers/stack';
+import { useTestStack } from '../../dev/stack';
 
 const document = openApiDocument();
 const PUBLIC_PATHS = [

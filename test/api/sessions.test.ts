@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { FINISHED, requirement } from '../helpers/jobs';
-import { pollUntil, postJson, request } from '../helpers/http';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { FINISHED, requirement } from '../../dev/jobs';
+import { pollUntil, postJson, request } from '../../dev/http';
 import { openApiDocument } from '../../api/openapi';
 import { assertErrorResponse } from '../helpers/assertions';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../../dev/stack';
 import { runningSessionMirror } from '../helpers/session-mirror';
 
 const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvin.';

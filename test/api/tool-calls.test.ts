@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
 import { assertErrorResponse } from '../helpers/assertions';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { postJson, request, type HttpAnswer } from '../helpers/http';
-import { makeMolecularWeightTool, misbehavingTools, registerHandMadeTool } from '../helpers/registered-tools';
-import { useTestStack } from '../helpers/stack';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { postJson, request, type HttpAnswer } from '../../dev/http';
+import { makeMolecularWeightTool, misbehavingTools, registerHandMadeTool } from '../../dev/registered-tools';
+import { useTestStack } from '../../dev/stack';
 
 const ETHANOL_WEIGHT = 46.07;
 const EXECUTION_KEYS = ['error', 'executionTimeMs', 'name', 'output', 'success', 'toolId', 'version'];

@@ -5,10 +5,10 @@ import { ObjectId } from 'mongodb';
 import { toolFileLocation } from '../../activities/register';
 import type { NewTool } from '../../store/tools';
 import { assertErrorResponse } from '../helpers/assertions';
-import { catalogueScript, molecularWeightCode, standardCatalogue } from '../helpers/canned-tools';
-import { postJson, request } from '../helpers/http';
-import { requirement, runJob, runJobRequest } from '../helpers/jobs';
-import { useTestStack } from '../helpers/stack';
+import { catalogueScript, molecularWeightCode, standardCatalogue } from '../../dev/canned-tools';
+import { postJson, request } from '../../dev/http';
+import { requirement, runJob, runJobRequest } from '../../dev/jobs';
+import { useTestStack } from '../../dev/stack';
 
 const MOLECULAR_WEIGHT = 'Calculate the molecular weight of a compound from SMILES.';
 const TEMPERATURE = 'Convert a temperature between Celsius, Fahrenheit and Kelvin.';

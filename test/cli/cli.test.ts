@@ -5,10 +5,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { request } from '../helpers/http';
-import { requirement } from '../helpers/jobs';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { request } from '../../dev/http';
+import { requirement } from '../../dev/jobs';
+import { startTestStack, type TestStack } from '../../dev/stack';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(PROJECT_ROOT, 'cli/toolsmith.js');

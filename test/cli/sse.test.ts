@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readServerSentEvents, type ServerSentEvent } from '../../cli/sse';
+import { readServerSentEvents, type ServerSentEvent } from '../../contract/event-stream';
 
 /** Feeds the text to the reader in the given pieces, as a network would split it. */
 async function readAll(...pieces: string[]): Promise<ServerSentEvent[]> {

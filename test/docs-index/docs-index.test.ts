@@ -11,9 +11,9 @@ import {
   type DocsIndexInfo,
   type DocsIndexOptions,
 } from '../../docs-index';
-import type { DocSnippet } from '../../llm/prompts';
+import type { DocSnippet } from '../../contract';
 import { runtimePackageNames } from '../../sandbox/runtime-packages';
-import { provisionedTools } from '../helpers/stack';
+import { provisionedTools } from '../../dev/stack';
 
 const names = (results: DocSearchResult[]) => results.map((result) => result.name);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { loadExample } from '../helpers/examples';
-import { pollUntil, postJson, request } from '../helpers/http';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { loadExample } from '../../dev/examples';
+import { pollUntil, postJson, request } from '../../dev/http';
+import { startTestStack, type TestStack } from '../../dev/stack';
 
 describe('when a dependency is missing or down', function () {
   this.timeout(180_000);

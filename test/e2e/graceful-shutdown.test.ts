@@ -4,14 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
 import { findFreePort, waitForPort } from '../../infra/child-process';
-import { postJson, request } from '../helpers/http';
-import { napTool, registerHandMadeTool } from '../helpers/registered-tools';
-import { requirement, waitForJobEnd } from '../helpers/jobs';
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/wait';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { postJson, request } from '../../dev/http';
+import { napTool, registerHandMadeTool } from '../../dev/registered-tools';
+import { requirement, waitForJobEnd } from '../../dev/jobs';
+import { startTestStack, type TestStack } from '../../dev/stack';
+import { waitFor } from '../../dev/wait';
+import { startWorkerProcess, type WorkerProcess } from '../../dev/worker-process';
 
 const MODEL_LATENCY_MS = 3_000;
 

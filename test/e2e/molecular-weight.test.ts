@@ -4,10 +4,10 @@ import path from 'node:path';
 import { ObjectId } from 'mongodb';
 import { callTool } from '../../sandbox/protocol';
 import { createSandbox } from '../../sandbox/runner';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { loadExample } from '../helpers/examples';
-import { pollUntil, postJson, request } from '../helpers/http';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { loadExample } from '../../dev/examples';
+import { pollUntil, postJson, request } from '../../dev/http';
+import { startTestStack, type TestStack } from '../../dev/stack';
 
 const seedJob = loadExample<{ toolRequirements: unknown[]; metadata: { sessionId: string; clientId: string } }>(
   'molecular-weight.json',

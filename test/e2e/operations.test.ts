@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { pollUntil, postJson, request } from '../helpers/http';
-import { FINISHED, requirement } from '../helpers/jobs';
-import type { ModelScript } from '../helpers/scripted-model';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { pollUntil, postJson, request } from '../../dev/http';
+import { FINISHED, requirement } from '../../dev/jobs';
+import type { ModelScript } from '../../dev/scripted-model';
 import { readEventStream } from '../helpers/sse';
-import { useTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/wait';
+import { useTestStack, type TestStack } from '../../dev/stack';
+import { waitFor } from '../../dev/wait';
 
 const catalogue = catalogueScript(standardCatalogue);
 

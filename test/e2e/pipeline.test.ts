@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
 import { toolGenerationJob } from '../../workflows';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { requirement, runJob, scheduledActivities } from '../helpers/jobs';
-import type { ModelCall, ModelReply, ModelScript } from '../helpers/scripted-model';
-import { useTestStack, type TestStack } from '../helpers/stack';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { requirement, runJob, scheduledActivities } from '../../dev/jobs';
+import type { ModelCall, ModelReply, ModelScript } from '../../dev/scripted-model';
+import { useTestStack, type TestStack } from '../../dev/stack';
 
 const catalogue = catalogueScript(standardCatalogue);
 

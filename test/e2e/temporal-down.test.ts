@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { postJson, request } from '../helpers/http';
-import { requirement, runJob } from '../helpers/jobs';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { postJson, request } from '../../dev/http';
+import { requirement, runJob } from '../../dev/jobs';
+import { startTestStack, type TestStack } from '../../dev/stack';
 
 describe('when Temporal is down, the API answers from the MongoDB mirror', function () {
   this.timeout(180_000);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { postJson } from '../helpers/http';
-import { requirement, waitForJobEnd } from '../helpers/jobs';
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/wait';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { postJson } from '../../dev/http';
+import { requirement, waitForJobEnd } from '../../dev/jobs';
+import { startTestStack, type TestStack } from '../../dev/stack';
+import { waitFor } from '../../dev/wait';
+import { startWorkerProcess, type WorkerProcess } from '../../dev/worker-process';
 
 describe('(h) a worker killed with SIGKILL in the middle of a job', function () {
   this.timeout(240_000);

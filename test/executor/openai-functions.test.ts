@@ -1,11 +1,6 @@
+import { OPENAI_FUNCTION_NAME, openAiFunctionName } from '../../contract';
 import assert from 'node:assert/strict';
-import {
-  inFormat,
-  isStrictCompatible,
-  OPENAI_FUNCTION_NAME,
-  openAiFunctionName,
-  toOpenAiFunction,
-} from '../../executor/openai-functions';
+import { inFormat, isStrictCompatible, toOpenAiFunction } from '../../executor/openai-functions';
 
 const molecularWeightInput = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

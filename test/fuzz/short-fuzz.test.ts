@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { fuzzTestStack } from '../../fuzz/fuzz-stack';
-import { molecularWeightScript } from '../helpers/canned-tools';
-import { useTestStack } from '../helpers/stack';
+import { molecularWeightScript } from '../../dev/canned-tools';
+import { useTestStack } from '../../dev/stack';
 
 const EXAMPLES_PER_OPERATION = 2;
 

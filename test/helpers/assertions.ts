@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { errorCodes, SANDBOX_UNAVAILABLE, ServiceError } from '../../errors';
-import type { HttpAnswer } from './http';
+import { errorCodes, SANDBOX_UNAVAILABLE, ServiceError } from '../../contract';
+import type { HttpAnswer } from '../../dev/http';
 
 /**
  * Every error answer: the contract's ErrorResponse shape, a sentence a person can act on, the

@@ -1,4 +1,4 @@
-import { withApiKey } from './http';
+import { withApiKey } from '../../dev/http';
 
 /** A minimal Server-Sent Events reader for tests: collects events until the server closes the stream. */
 export interface ServerSentEvent {

@@ -10,12 +10,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { pollUntil, postJson } from '../helpers/http';
-import { FINISHED, requirement } from '../helpers/jobs';
-import type { ModelReply } from '../helpers/scripted-model';
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/wait';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { pollUntil, postJson } from '../../dev/http';
+import { FINISHED, requirement } from '../../dev/jobs';
+import type { ModelReply } from '../../dev/scripted-model';
+import { startTestStack, type TestStack } from '../../dev/stack';
+import { waitFor } from '../../dev/wait';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const catalogue = catalogueScript(standardCatalogue);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnService } from '../../infra/child-process';
 import { Supervisor } from '../../infra/supervisor';
-import { commandLine, IsolatedStart } from '../helpers/start-run';
-import { waitFor } from '../helpers/wait';
+import { commandLine, IsolatedStart } from '../../dev/start-run';
+import { waitFor } from '../../dev/wait';
 
 /** An orphaned `npm start` notices within 0.5 s and then has 5 s before it kills what is left. */
 const ORPHAN_CLEANUP_TIMEOUT_MS = 10_000;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { request, type HttpAnswer } from '../helpers/http';
-import { FINISHED, requirement } from '../helpers/jobs';
-import type { TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/wait';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { request, type HttpAnswer } from '../../dev/http';
+import { FINISHED, requirement } from '../../dev/jobs';
+import type { TestStack } from '../../dev/stack';
+import { waitFor } from '../../dev/wait';
+import { startWorkerProcess, type WorkerProcess } from '../../dev/worker-process';
 
 /** A client of the API under test with an API key of its own, sent as a bearer token on every request. */
 export interface KeyedClient {

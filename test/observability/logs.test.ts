@@ -3,8 +3,8 @@ import type { DestinationStream } from 'pino';
 import { startWebServer, type WebServer } from '../../api/web-server';
 import { loadConfig } from '../../config';
 import { createLogger } from '../../observability/logger';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { startTestStack, type TestStack } from '../../dev/stack';
 import { jsonLines, keyedClient, startLoggingWorker, type KeyedClient, type LoggingWorker } from './helpers';
 
 /** A pino destination that keeps what it is given, for reading the lines back. */

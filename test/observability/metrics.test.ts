@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { useTestStack } from '../helpers/stack';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { useTestStack } from '../../dev/stack';
 import { keyedClient, startLoggingWorker, type KeyedClient } from './helpers';
 
 /** The value of one series in Prometheus text, e.g. `name{a="b"}`; undefined when absent. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { useTestStack } from '../helpers/stack';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { useTestStack } from '../../dev/stack';
 import { keyedClient } from './helpers';
 
 describe('task queues: model calls and sandbox runs each on a queue of their own', function () {

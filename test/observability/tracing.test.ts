@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { propagation, trace } from '@opentelemetry/api';
 import { startTracing } from '../../observability/tracing';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/wait';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { startTestStack, type TestStack } from '../../dev/stack';
+import { waitFor } from '../../dev/wait';
 import { keyedClient, startLoggingWorker, type LoggingWorker } from './helpers';
 
 interface ReceivedSpan {

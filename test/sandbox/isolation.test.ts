@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { callTool, limitsHit, runToolTests, type ToolCallReply } from '../../sandbox/protocol';
 import { createSandbox, type Sandbox, type SandboxLimits, type SandboxReply } from '../../sandbox/runner';
-import { molecularWeightCode } from '../helpers/canned-tools';
-import { provisionedTools } from '../helpers/stack';
+import { molecularWeightCode } from '../../dev/canned-tools';
+import { provisionedTools } from '../../dev/stack';
 import { rejectsSandboxUnavailable } from '../helpers/assertions';
 import { ATTACK_LIMITS, attacks, toolSource } from '../helpers/sandbox-attacks';
 

@@ -3,14 +3,14 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createValidateActivity } from '../../activities/validate';
-import { SANDBOX_UNAVAILABLE, ServiceError } from '../../errors';
+import { SANDBOX_UNAVAILABLE, ServiceError } from '../../contract';
 import { toImplementedTool, toolImplementationSchema } from '../../llm/schemas';
 import { createSandboxPool, type SandboxPool, type SandboxPoolSettings } from '../../sandbox/pool';
 import { callTool, limitsHit, runToolTests, type ToolCallReply } from '../../sandbox/protocol';
 import { createSandbox, type SandboxLimits, type SandboxReply } from '../../sandbox/runner';
 import type { Stores } from '../../store';
-import { molecularWeightCode, standardCatalogue } from '../helpers/canned-tools';
-import { provisionedTools } from '../helpers/stack';
+import { molecularWeightCode, standardCatalogue } from '../../dev/canned-tools';
+import { provisionedTools } from '../../dev/stack';
 import { rejectsSandboxUnavailable } from '../helpers/assertions';
 import { ATTACK_LIMITS, attacks, toolSource } from '../helpers/sandbox-attacks';
 

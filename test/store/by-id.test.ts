@@ -3,11 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient, MongoNetworkError, MongoServerError, ObjectId, type CommandStartedEvent } from 'mongodb';
 import { createStores, type Stores } from '../../store';
 import type { AgentSessionDocument } from '../../store/documents';
-import { newJobIds, sessionIdOfJob } from '../../store/job-ids';
+import { newJobIds, sessionIdOfJob } from '../../store/ids';
 import type { NewTool } from '../../store/tools';
-import { createMongo, ensureIndexes, isTransientDatabaseError, type MongoHandle } from '../../store/mongo';
+import { isTransientDatabaseError } from '../../store/errors';
+import { createMongo, ensureIndexes, type MongoHandle } from '../../store/mongo';
 import { runningSessionMirror } from '../helpers/session-mirror';
-import { startMongoServer, type MongoServer } from '../helpers/stack';
+import { startMongoServer, type MongoServer } from '../../dev/stack';
 
 /**
  * FerretDB's SQLite backend uses an index for `_id` only, so the hot paths address documents by

@@ -5,7 +5,7 @@ import { highlightPython, type Token } from '../../web/lib/python-highlight';
 import { emptyExample, emptyRequirement, jobRequestFrom } from '../../web/lib/requirement-form';
 import { hrefOf, parseRoute } from '../../web/lib/routes';
 import { fieldNameOf, formFieldsOf, inputFromFields, inputFromJson } from '../../web/lib/schema-form';
-import { molecularWeightCode } from '../helpers/canned-tools';
+import { molecularWeightCode } from '../../dev/canned-tools';
 
 /** The web console's logic that needs no browser: highlighting, forms, routes, stages. */
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { catalogueScript, standardCatalogue } from '../helpers/canned-tools';
+import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
 import { ConsolePage, horizontalOverflow, launchChromium, unnamedControls } from '../helpers/browser';
-import { loadExample } from '../helpers/examples';
-import { requirement } from '../helpers/jobs';
-import { asClient, pollUntil, postJson, request } from '../helpers/http';
-import { makeMolecularWeightTool, registerHandMadeTool } from '../helpers/registered-tools';
-import { useTestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/wait';
+import { loadExample } from '../../dev/examples';
+import { requirement } from '../../dev/jobs';
+import { asClient, pollUntil, postJson, request } from '../../dev/http';
+import { makeMolecularWeightTool, registerHandMadeTool } from '../../dev/registered-tools';
+import { useTestStack } from '../../dev/stack';
+import { waitFor } from '../../dev/wait';
 
 const seed = loadExample<{ toolRequirements: { description: string; input: string; output: string }[] }>(
   'molecular-weight.json',

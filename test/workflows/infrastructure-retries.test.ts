@@ -8,7 +8,7 @@ import { MongoNetworkError } from 'mongodb';
 import { toApplicationFailure } from '../../activities/failures';
 import { INFRASTRUCTURE_RETRIES } from '../../workflows/activity-options';
 import { INFRASTRUCTURE_RETRIES_PATCH } from '../../workflows/infrastructure-retries';
-import { provisionedTools } from '../helpers/stack';
+import { provisionedTools } from '../../dev/stack';
 
 const WORKFLOWS_PATH = require.resolve('../fixtures/infrastructure-retries');
 const TASK_QUEUE = 'infrastructure-retries';

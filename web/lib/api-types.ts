@@ -18,4 +18,4 @@ export type {
   ToolStatus,
   ToolSummaryView,
   ToolView,
-} from '../../api/contract';
+} from '../../contract';

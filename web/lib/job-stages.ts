@@ -2,7 +2,7 @@
  * Each tool's way through the pipeline, as the job's event stream tells it: a `stage` event per
  * change, in order. The page keeps one row per requirement and shows where each tool is.
  */
-import { toolEndStagesOffThePipeline, toolStages } from '../../api/contract/status-values';
+import { toolEndStagesOffThePipeline, toolStages } from '../../contract/status-values';
 import type { JobStageEvent, JobStatus, ToolStage } from './api-types';
 
 /** The way a tool goes when all is well; `failed` and `cancelled` end it anywhere along it. */

@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { findFreePort, forEachLine, isPortFree } from '../../infra/child-process';
+import { findFreePort, forEachLine, isPortFree } from '../infra/child-process';
 import { waitFor } from './wait';
 
-const projectRoot = path.resolve(__dirname, '../..');
+const projectRoot = path.resolve(__dirname, '..');
 const BANNER = 'Toolsmith is running';
 const STARTUP_TIMEOUT_MS = 90_000;
 const PORT_SETTINGS = [

@@ -1,5 +1,5 @@
-import { functionFormats, OPENAI_FUNCTION_NAME } from '../../executor/openai-functions';
 import { countSchema, isoDateSchema, jobIdSchema, jsonSchemaObject, objectIdSchema, pageOf } from './common';
+import { functionFormats, OPENAI_FUNCTION_NAME } from './openai-functions';
 import { toolStatusSchema } from './statuses';
 import { z } from './zod';
 
@@ -37,6 +37,21 @@ export const toolVersionSchema = z.strictObject({
   createdAt: isoDateSchema,
 });
 
+/** Where a test comes from: one of the requirement's acceptance examples, or the model's own. */
+export const testCaseSources = ['model', 'client'] as const;
+export type TestCaseSource = (typeof testCaseSources)[number];
+
+/** A test a tool is validated against, as the pipeline and the sandbox carry it. */
+export const testCaseSchema = z.strictObject({
+  input: z.record(z.string(), z.unknown()),
+  expectedOutput: z.unknown(),
+  tolerance: z.number().min(0),
+  /** absent in drafts made before acceptance examples existed: the model's */
+  source: z.enum(testCaseSources).optional(),
+});
+export type TestCase = z.infer<typeof testCaseSchema>;
+
+/** A tool's test as the API shows it: the model's own tests read as they always have (no `source`). */
 export const toolTestCaseSchema = z.strictObject({
   input: z.record(z.string(), z.unknown()),
   expectedOutput: z.unknown(),

@@ -1,4 +1,3 @@
-import { ObjectId } from 'mongodb';
 import { z } from './zod';
 
 /** Shapes every part of the contract shares: dates, ids, listings and their pages. */
@@ -29,7 +28,7 @@ export const clientLabelSchema = z
   .min(1, 'must not be empty')
   .max(MAX_METADATA_CHARS, `must be at most ${MAX_METADATA_CHARS} characters`);
 
-/** Opaque to clients: base64url of "<created_at millis>:<_id hex>", the sort key of a page's last item. */
+/** Opaque to clients: base64url of "<created_at millis>:<_id hex>", the sort key of a page's last item (the id stays hex: the store makes it an ObjectId). */
 const cursorSchema = z
   .string({ error: 'must be a single cursor' })
   .max(200, 'is not a cursor this API returned')
@@ -40,7 +39,7 @@ const cursorSchema = z
       ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
       return z.NEVER;
     }
-    return { createdAt: new Date(Number(millis)), id: new ObjectId(id) };
+    return { createdAt: new Date(Number(millis)), id };
   })
   .openapi({ description: "opaque: the previous page's nextCursor" });
 
@@ -55,7 +54,7 @@ export const pageQuerySchema = z.object({
   cursor: cursorSchema.optional(),
 });
 
-export function cursorAfter(item: { _id: ObjectId; created_at: Date }): string {
+export function cursorAfter(item: { _id: { toHexString(): string }; created_at: Date }): string {
   return Buffer.from(`${item.created_at.getTime()}:${item._id.toHexString()}`).toString('base64url');
 }
 

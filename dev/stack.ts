@@ -3,16 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ObjectId } from 'mongodb';
-import { loadConfig, type Config } from '../../config';
-import { startFerretDb } from '../../infra/ferretdb';
-import { findFreePort } from '../../infra/child-process';
-import { DEV_SERVER_TUNING } from '../../infra/temporal-dev-server';
-import { provision, type ProvisionedTools } from '../../infra/provision';
-import type { MongoHandle, Stores } from '../../store';
-import { startWebServer } from '../../api/web-server';
-import { createToolsmithWorkers, type ToolsmithWorkers } from '../../worker/create-worker';
-import { createWorkerDependencies } from '../../worker/dependencies';
-import { toolsmithSearchAttributes } from '../../workflows/search-attributes';
+import { loadConfig, type Config } from '../config';
+import { startFerretDb } from '../infra/ferretdb';
+import { findFreePort } from '../infra/child-process';
+import { DEV_SERVER_TUNING } from '../infra/temporal-dev-server';
+import { provision, type ProvisionedTools } from '../infra/provision';
+import type { MongoHandle, Stores } from '../store';
+import { startWebServer } from '../api/web-server';
+import { createToolsmithWorkers, type ToolsmithWorkers } from '../worker/create-worker';
+import { createWorkerDependencies } from '../worker/dependencies';
+import { toolsmithSearchAttributes } from '../workflows/search-attributes';
 import { forgetApiKey, useApiKey } from './http';
 import { startScriptedModel, type ModelScript, type ScriptedModel } from './scripted-model';
 
@@ -77,7 +77,7 @@ export interface TestStack {
   serviceEnv: Record<string, string>;
   /** the in-process worker's /metrics (absent with `inProcessWorker: false`) */
   workerMetricsUrl?: string;
-  /** the client the stack's own key acts for: what the tests' requests carry by default (test/helpers/http.ts) */
+  /** the client the stack's own key acts for: what the tests' requests carry by default (dev/http.ts) */
   clientId: string;
   apiKey: string;
   /** a key for another client, to act as that client */

@@ -1,4 +1,4 @@
-import { errorCodes } from '../../errors';
+import { errorCodes } from './errors';
 import { isoDateSchema } from './common';
 import { z } from './zod';
 

@@ -1,5 +1,5 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import { openApiDocument, UNMATCHED_ROUTE_RESPONSE, type OpenApiDocument } from '../../api/openapi';
+import { openApiDocument, UNMATCHED_ROUTE_RESPONSE, type OpenApiDocument } from '../api/openapi';
 
 /**
  * Checks an HTTP answer against the OpenAPI document the service serves: the operation for its

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { pollUntil, postJson } from './http';
 import type { TestStack } from './stack';
-import { endedJobStatuses } from '../../api/contract';
+import { endedJobStatuses } from '../contract';
 
 export const FINISHED: readonly string[] = endedJobStatuses;
 

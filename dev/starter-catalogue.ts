@@ -1,5 +1,5 @@
-import { catalogueScript, molecularWeightScript, standardCatalogue, type CannedTool } from '../helpers/canned-tools';
-import type { ModelScript } from '../helpers/scripted-model';
+import { catalogueScript, molecularWeightScript, standardCatalogue, type CannedTool } from './canned-tools';
+import type { ModelScript } from './scripted-model';
 
 /**
  * What the scripted model answers for the starter suite's tasks (eval/*.json), so that

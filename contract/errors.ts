@@ -1,5 +1,9 @@
+import type { z } from 'zod';
+
 /**
- * The contract's error codes (Part A's, then Part B's), and the one error type the service raises on purpose.
+ * The contract's error codes (Part A's, then Part B's), and the domain errors: the one error type
+ * the service raises on purpose, and "these fields are invalid". Only the API's error handler
+ * (api/http-errors.ts) turns them into HTTP answers; MCP and the CLI see the same errors.
  * Free of Node imports: workflow code uses the codes as ApplicationFailure types.
  */
 export const errorCodes = [
@@ -33,6 +37,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /** Failure types of our own that are not part of the public contract but classify activity failures. */
 export const SANDBOX_UNAVAILABLE = 'SANDBOX_UNAVAILABLE';
 export const VALIDATION_FAILED = 'VALIDATION_FAILED';
+/**
+ * The failure type of an activity attempt whose database connection broke (activities/failures.ts):
+ * the infrastructure's loss, rerun by the workflow like a dead worker's attempt.
+ */
+export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
 
 export interface ServiceErrorOptions {
   details?: unknown;
@@ -67,4 +76,35 @@ export class ServiceError extends Error {
     this.jobId = options.jobId;
     this.conflict = options.conflict ?? false;
   }
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** An INVALID_REQUEST naming each offending field, in the sentence (the first few) and in `details` (all). */
+export function invalidFields(fields: FieldProblem[]): ServiceError {
+  const shown = fields.slice(0, 3).map((field) => `${field.field} ${field.message}`);
+  const more = fields.length > 3 ? ` (and ${fields.length - 3} more)` : '';
+  return new ServiceError('INVALID_REQUEST', `Invalid request: ${shown.join('; ')}${more}.`, {
+    details: { fields: fields.slice(0, 50) },
+  });
+}
+
+/** zod issues, field by field: what a client needs to fix its request. */
+export function invalidRequest(error: z.ZodError, prefix: string[] = []): ServiceError {
+  return invalidFields(
+    error.issues.map((issue) => ({
+      field: [...prefix, ...issue.path.map(String)].join('.') || '(body)',
+      message: issue.message,
+    })),
+  );
+}
+
+/** The parsed value, or the INVALID_REQUEST naming what is wrong with it. */
+export function parseRequest<T extends z.ZodType>(schema: T, value: unknown, prefix: string[] = []): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalidRequest(parsed.error, prefix);
+  return parsed.data;
 }

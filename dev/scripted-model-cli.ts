@@ -1,4 +1,4 @@
-import { scriptedModelAnswers } from '../eval/starter-catalogue';
+import { scriptedModelAnswers } from './starter-catalogue';
 import { startScriptedModel } from './scripted-model';
 
 /** `npm run scripted-model`: a stand-in model for demos and for `npm run eval -- eval/`. */

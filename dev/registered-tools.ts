@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ObjectId } from 'mongodb';
-import { toolFileLocation } from '../../activities/register';
-import type { ToolDocument } from '../../store/documents';
+import { toolFileLocation } from '../activities/register';
+import type { ToolDocument } from '../store/documents';
 import { loadExample } from './examples';
 import { FINISHED } from './jobs';
 import { pollUntil, postJson } from './http';
