@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { Config } from '../config';
 import { createToolExecutor } from '../executor/executor';
 import { version } from '../package.json';
-import { sandboxPoolFromConfig } from '../sandbox/pool';
+import { sandboxPoolFromConfig } from '../sandbox/pool-config';
 import { createMongo, createStores, ensureIndexes, type MongoHandle, type Stores } from '../store';
 import { createApp } from './app';
 import { createJobService } from './jobs/job-service';

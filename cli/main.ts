@@ -46,7 +46,7 @@ export function buildProgram(): Command {
 
   program
     .command('submit')
-    .description('submit a ToolGenerationRequest file (e.g. ../shared/examples/chemistry-batch.json)')
+    .description('submit a ToolGenerationRequest file (e.g. examples/chemistry-batch.json)')
     .argument('<file.json>', 'the request: {"toolRequirements": [{"description", "input", "output"}], "metadata"?}')
     .option('-w, --wait', 'follow the job with a progress bar per tool until it ends')
     .option('--client-id <id>', 'send as this client (overrides metadata.clientId in the file)')

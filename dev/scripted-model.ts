@@ -30,7 +30,8 @@ export interface ScriptedModel {
   close(): Promise<void>;
 }
 
-const TOKENS_PER_CALL = { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 };
+/** the usage every answered call reports, so tests know what each call costs */
+export const TOKENS_PER_CALL = { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -134,7 +134,7 @@ export async function startTestStack(options: StackOptions): Promise<TestStack> 
     TOOL_RUNTIME_DIR: tools.toolRuntime.venvDir,
     BWRAP_PATH: tools.bwrapPath,
     TOOLS_DIR: toolsDir,
-    // Suites poll and run jobs side by side far beyond a person's pace; test/api/clients.test.ts sets small limits.
+    // Suites poll and run jobs side by side far beyond a person's pace; test/api/rate-limits.test.ts sets small limits.
     RATE_LIMIT_PER_MINUTE: '100000',
     MAX_RUNNING_JOBS_PER_CLIENT: '50',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',

@@ -1,40 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { SANDBOX_UNAVAILABLE, ServiceError } from '../contract';
+import {
+  killProcessesIn,
+  runCgroup,
+  runCgroupName,
+  sweepStaleCgroups,
+  tryRmdir,
+  tryWrite,
+  type CgroupLimits,
+  type RunCgroup,
+} from './run-cgroup';
+import { unavailable } from './unavailable';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-/** The sandbox cannot run (safely): validation fails closed with this. */
-export function unavailable(message: string, cause?: unknown): ServiceError {
-  return new ServiceError(SANDBOX_UNAVAILABLE, message, { cause });
-}
-
 /**
- * Per-run cgroups: what bounds a sandbox run's processes (pids.max), the memory of its whole
- * process tree and its CPU share, for cgroup v2 or v1, and what is used when none can be made.
+ * What limits a sandbox run's processes, the memory of its whole tree and its CPU share: per-run
+ * cgroups (sandbox/run-cgroup.ts) under cgroup v2 or the v1 hierarchies, found here, or when none
+ * can be made and not root, the rlimits alone.
  */
-
-export interface CgroupCounters {
-  pidsMaxHits: number;
-  oomKills: number;
-}
-
-export interface RunCgroup {
-  /** cgroup.procs files the spawning shell writes its pid into before exec'ing bubblewrap */
-  procsFiles: string[];
-  counters(): CgroupCounters;
-  /** sets new limits (a warm sandbox's cgroup is limited for each call) */
-  update(limits: CgroupLimits): void;
-  /** SIGKILL to every process in it, but `spare` (bubblewrap, which then reaps the others and exits) */
-  killAll(spare?: number): void;
-  remove(): Promise<void>;
-}
-
-export interface CgroupLimits {
-  pids: number;
-  memoryBytes: number;
-}
 
 export interface CgroupController {
   kind: 'cgroup-v1' | 'cgroup-v2';
@@ -85,122 +69,6 @@ function cgroupDirectory(mount: MountInfo, cgroupPath: string): string {
   if (mount.root !== '/') relative = cgroupPath.startsWith(mount.root) ? cgroupPath.slice(mount.root.length) : '/';
   const dir = path.join(mount.mountPoint, relative);
   return existsSync(dir) ? dir : mount.mountPoint;
-}
-
-const readNumber = (file: string, key: string): number => {
-  try {
-    const line = readFileSync(file, 'utf8')
-      .split('\n')
-      .find((entry) => entry.startsWith(`${key} `));
-    return line ? Number(line.split(' ')[1]) || 0 : 0;
-  } catch {
-    return 0;
-  }
-};
-
-function tryWrite(file: string, value: string): boolean {
-  try {
-    writeFileSync(file, value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function killProcessesIn(procsFile: string, spare?: number): void {
-  for (let round = 0; round < 20; round += 1) {
-    let pids: number[];
-    try {
-      pids = readFileSync(procsFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map(Number)
-        .filter((pid) => pid !== spare);
-    } catch {
-      return;
-    }
-    if (pids.length === 0) return;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-async function removeDirectories(dirs: string[]): Promise<void> {
-  for (const dir of dirs) {
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      try {
-        rmdirSync(dir);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') break;
-        killProcessesIn(path.join(dir, 'cgroup.procs'));
-        await sleep(20); // the last processes of the run are still exiting
-      }
-    }
-  }
-}
-
-let runCounter = 0;
-const runCgroupName = () => `toolsmith-${process.pid}-${(runCounter += 1)}`;
-
-/** Whether a process exists (EPERM: it does, someone else's). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Removes the empty cgroups of earlier worker processes that died before cleaning up. Only empty
- * ones: a pid we cannot see may be a live worker in another PID namespace.
- */
-function sweepStaleCgroups(parent: string): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const match = /^toolsmith-(\d+)-/.exec(entry);
-    if (!match || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
-    try {
-      rmdirSync(path.join(parent, entry));
-    } catch {
-      // still busy: the next sweep
-    }
-  }
-}
-
-/** A run's cgroup(s), v1 or v2 alike: the dirs it joins, its counters, and how to kill and remove it. */
-function runCgroup(parts: {
-  dirs: string[];
-  pidsDir: string;
-  oomEventsFile: string | undefined;
-  setLimits: (limits: CgroupLimits) => void;
-  killAll: (spare?: number) => void;
-}): RunCgroup {
-  return {
-    procsFiles: parts.dirs.map((dir) => path.join(dir, 'cgroup.procs')),
-    counters: () => ({
-      pidsMaxHits: readNumber(path.join(parts.pidsDir, 'pids.events'), 'max'),
-      oomKills: parts.oomEventsFile ? readNumber(parts.oomEventsFile, 'oom_kill') : 0,
-    }),
-    update: parts.setLimits,
-    killAll: parts.killAll,
-    remove: async () => {
-      parts.killAll();
-      await removeDirectories(parts.dirs);
-    },
-  };
 }
 
 function cgroupV2(parent: string): CgroupController {
@@ -313,14 +181,6 @@ function cgroupV1(mounts: MountInfo[], own: Map<string, string>): CgroupControll
       });
     },
   };
-}
-
-function tryRmdir(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // best effort
-  }
 }
 
 export type Limiter = { kind: 'rlimit'; treeMemoryLimit: false } | CgroupController;

@@ -310,7 +310,7 @@ WRITABLE_MOUNTS = {"/tmp", "/dev/shm", "/dev/pts", "/dev/null", "/dev/zero", "/d
                    "/dev/urandom", "/dev/tty"}
 WIPED = ("/tmp", "/dev/shm")
 # What a call can chmod, touch or tag with extended attributes but not remove: the mount roots and
-# the device nodes (the sandbox's own, see DEVICES in runner.ts). Restored and checked.
+# the device nodes (the sandbox's own, see DEVICES in bwrap.ts). Restored and checked.
 ROOTS = ("/tmp", "/dev/shm", "/dev/pts", "/dev/pts/ptmx", "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
          "/dev/urandom", "/dev/tty")
 MAX_WIPED_ENTRIES = 10_000

@@ -1,7 +1,9 @@
 import type { TestCase } from '../contract';
-import type { Sandbox, SandboxLimitKind, SandboxLimits, SandboxReply } from './runner';
+import type { SandboxLimits } from './limits';
+import type { SandboxLimitKind, SandboxReply } from './outcome';
+import type { Sandbox } from './runner';
 
-export type { SandboxLimitKind } from './runner';
+export type { SandboxLimitKind } from './outcome';
 
 /** What runs requests: a cold sandbox (sandbox/runner.ts) or a pool of warm ones (sandbox/pool.ts). */
 export type SandboxRunner = Pick<Sandbox, 'request'>;

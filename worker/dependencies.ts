@@ -4,7 +4,8 @@ import { createDocsIndex, missingDependencyDocs, type DocsIndex } from '../docs-
 import { toolsmithCacheDir } from '../infra/cache';
 import type { ActivityDependencies } from '../activities';
 import { createLlmGateway } from '../llm/gateway';
-import { createSandboxPool, sandboxPoolSettings, type SandboxPool } from '../sandbox/pool';
+import { createSandboxPool, type SandboxPool } from '../sandbox/pool';
+import { sandboxPoolSettings } from '../sandbox/pool-config';
 import type { SandboxRunner } from '../sandbox/protocol';
 import { createSandbox } from '../sandbox/runner';
 import { runtimePackageNames } from '../sandbox/runtime-packages';

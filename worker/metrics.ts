@@ -3,7 +3,7 @@ import type { CostMetrics } from '../activities/model-usage';
 import type { ActivityMetrics } from '../activities/observed';
 import type { LlmCallRecord } from '../llm/gateway';
 import { limitsHit, type SandboxRunner, type TestRunReply } from '../sandbox/protocol';
-import type { SandboxReply } from '../sandbox/runner';
+import type { SandboxReply } from '../sandbox/outcome';
 import type { ModelUsageDocument } from '../store/documents';
 
 export interface WorkerMetrics {

@@ -2,9 +2,7 @@ import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
 import { DATABASE_UNAVAILABLE } from '../contract';
 import { INFRASTRUCTURE_RETRIES } from './activity-options';
-
-/** Runs started before infrastructure losses had a budget of their own fail the tool on the retry policy's last attempt. */
-export const INFRASTRUCTURE_RETRIES_PATCH = 'infrastructure-retries';
+import { INFRASTRUCTURE_RETRIES_PATCH } from './patches';
 
 /** No worker answered for the attempt (it died, stalled, or never picked the task up), or its database went away. */
 function lostToInfrastructure(error: unknown): boolean {

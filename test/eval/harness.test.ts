@@ -10,16 +10,15 @@ import { catalogueScript, standardCatalogue, type CannedTool } from '../../dev/c
 import { runJobRequest } from '../../dev/jobs';
 import { assertErrorResponse } from '../helpers/assertions';
 import { postJson, request } from '../../dev/http';
-import type { ModelCall } from '../../dev/scripted-model';
+import { TOKENS_PER_CALL, type ModelCall } from '../../dev/scripted-model';
 import { useTestStack } from '../../dev/stack';
 import { starterSuiteCatalogue } from '../../dev/starter-catalogue';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const EVAL_CLI = path.join(ROOT, 'cli', 'eval', 'main.ts');
-/** the scripted model's usage of every call (test/helpers/scripted-model.ts) */
-const PROMPT_TOKENS_PER_CALL = 100;
-const COMPLETION_TOKENS_PER_CALL = 50;
+/** the scripted model's usage of every call */
+const { prompt_tokens: PROMPT_TOKENS_PER_CALL, completion_tokens: COMPLETION_TOKENS_PER_CALL } = TOKENS_PER_CALL;
 const PRICES = { in: 2, out: 10 };
 
 const roundingCode = `def round_number(value: float, digits: int = 0) -> dict:
@@ -207,20 +206,26 @@ describe('generation quality: acceptance examples, the evaluation harness, cost 
       );
       assert.ok(table.includes('Tasks 5: 4 tools made, 2 successful (every held-out call passed): success rate 40.0%'));
       assert.match(await readFile(path.join(folder, 'run.md'), 'utf8'), /^\| num-statistics \| wrong \| 0\/3 \|/m);
+      // task by task, the JSON holds the figures the table printed, not just fields of those names
+      const count = (value: number) => value.toLocaleString('en-US');
       for (const entry of report.tasks) {
-        for (const key of [
-          'id',
-          'success',
-          'heldOutPassed',
-          'heldOutTotal',
-          'modelCalls',
-          'promptTokens',
-          'completionTokens',
-          'wallMs',
-          'error',
-        ]) {
-          assert.ok(key in entry, `${entry.id}: ${key}`);
-        }
+        const verdict = entry.success ? 'success' : entry.made ? 'wrong' : 'not made';
+        const cells = [
+          entry.id,
+          verdict,
+          `${entry.heldOutPassed}/${entry.heldOutTotal}`,
+          count(entry.modelCalls),
+          count(entry.promptTokens),
+          count(entry.completionTokens),
+          '\\S+', // the cost
+          `${(entry.wallMs / 1000).toFixed(1)} s`,
+        ];
+        const row = new RegExp(`^${cells.join('\\s+')}\\s`);
+        assert.ok(
+          rows.some((line) => row.test(line)),
+          `${entry.id}: ${JSON.stringify(entry)} is not the table's row:\n${table}`,
+        );
+        assert.equal(entry.error === null, entry.success, `${entry.id}: an error exactly when it did not succeed`);
       }
       const { stdout } = await promisify(execFile)(TSX, [
         EVAL_CLI,

@@ -1,11 +1,15 @@
 /**
- * Untrusted tools for the sandbox suites: each a function `f()` with no input. The cold runner's
- * suite and the warm pool's run the same attacks, so both sandboxes are held to the same bar.
+ * What the sandbox suites share: the limits the attacks run under, untrusted tools written as a
+ * function `f()` with no input, and the checks on an outcome. test/sandbox/attacks.test.ts holds
+ * the table of attacks run against both the cold runner and the warm pool.
  */
 
-import type { SandboxLimits } from '../../sandbox/runner';
+import assert from 'node:assert/strict';
+import type { SandboxLimits } from '../../sandbox/limits';
+import type { SandboxReply } from '../../sandbox/outcome';
+import type { ToolCallReply } from '../../sandbox/protocol';
 
-/** Small enough that each attack hits its limit in seconds; each test narrows one where it needs to. */
+/** Small enough that each attack hits its limit in seconds; each case narrows one where it needs to. */
 export const ATTACK_LIMITS: SandboxLimits = {
   wallTimeMs: 15_000,
   memoryMb: 1024,
@@ -27,20 +31,18 @@ export const toolSource = (body: string, imports = 'import os') =>
     '',
   ].join('\n');
 
-export const attacks = {
-  forkBomb: 'while True:\n    os.fork()',
-  forkBombIgnoringFailures: 'while True:\n    try:\n        os.fork()\n    except OSError:\n        pass',
-  unboundedMemory: 'chunks = []\nwhile True:\n    chunks.append(bytearray(10 ** 7))',
-  /** each child stays under its own address-space limit for long; together they do not */
-  memorySpreadOverProcesses: `
-children = []
-for _ in range(4):
-    pid = os.fork()
-    if pid == 0:
-        chunks = []
-        while True:
-            chunks.append(bytearray(10 ** 7))
-    children.append(pid)
-return [os.waitpid(pid, 0)[1] & 0x7F for pid in children]`,
-  infiniteLoop: 'while True:\n    pass',
-};
+/** The harness's reply: the run itself must not have broken down. */
+export function replyOf(outcome: SandboxReply<ToolCallReply>): ToolCallReply {
+  assert.ok(outcome.ok, outcome.ok ? '' : `the run broke down: ${outcome.problem}`);
+  return outcome.reply;
+}
+
+/** The tool's output: it must have returned. */
+export function outputOf(outcome: SandboxReply<ToolCallReply>): unknown {
+  const reply = replyOf(outcome);
+  assert.ok(reply.ok, `the tool raised ${reply.error?.type}: ${reply.error?.message}`);
+  return reply.output;
+}
+
+export const problemOf = (outcome: SandboxReply<unknown>) => (outcome.ok ? '' : outcome.problem);
+export const limitOf = (outcome: SandboxReply<unknown>) => (outcome.ok ? undefined : outcome.limit);

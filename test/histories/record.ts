@@ -1,7 +1,8 @@
 /**
  * `npm run histories:record`: runs representative jobs on a fresh test stack and saves their
- * histories here, for test/replay.test.ts. Re-record only for a workflow change that is meant to be
- * incompatible (and then think about the jobs still running on the old code: use `patched()`).
+ * histories here, for test/unit/replay/saved-histories.test.ts. Re-record only for a workflow
+ * change that is meant to be incompatible (and then think about the jobs still running on the old
+ * code: use `patched()`).
  * `npm run histories:record -- reuse` records only the named histories, keeping the others as the
  * older workflow code wrote them (which is what proves old runs still replay).
  */

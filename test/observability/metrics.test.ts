@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
+import { TOKENS_PER_CALL } from '../../dev/scripted-model';
 import { useTestStack } from '../../dev/stack';
 import { keyedClient, startLoggingWorker, type KeyedClient } from './helpers';
 
@@ -39,7 +40,8 @@ describe('metrics: the API and the worker expose Prometheus series after a job',
       1,
     );
     assert.ok(!text.includes(job.jobId), 'a raw URL (with its job id) never becomes a label');
-    assert.ok(sample(text, 'toolsmith_jobs{status="completed"}')! >= 1);
+    // the stack's database holds this suite's one job
+    assert.equal(sample(text, 'toolsmith_jobs{status="completed"}'), 1);
     assert.equal(sample(text, 'toolsmith_jobs{status="running"}'), 0);
   });
 
@@ -52,15 +54,24 @@ describe('metrics: the API and the worker expose Prometheus series after a job',
 
   it("the worker's /metrics counts activities by stage, model tokens and sandbox runs", async () => {
     const text = await scrape(stack().workerMetricsUrl!);
+    // The worker has run this suite's one job of one tool, right at the first attempt: each stage
+    // once (the mirror at every stage change), one model call each to plan and implement, one
+    // validation run in the sandbox.
     for (const stage of ['plan', 'search_docs', 'implement', 'validate', 'register', 'mirror']) {
       const series = `toolsmith_activity_executions_total{stage="${stage}",outcome="completed"}`;
-      assert.ok(sample(text, series)! >= 1, `${series} in\n${text}`);
-      assert.ok(sample(text, `toolsmith_activity_duration_seconds_count{stage="${stage}",outcome="completed"}`)! >= 1);
+      const executions = sample(text, series)!;
+      if (stage === 'mirror') assert.ok(executions >= 1, `${series} in\n${text}`);
+      else assert.equal(executions, 1, `${series} in\n${text}`);
+      const timed = `toolsmith_activity_duration_seconds_count{stage="${stage}",outcome="completed"}`;
+      assert.equal(sample(text, timed), executions, 'every execution is timed');
     }
     assert.match(text, /# TYPE toolsmith_activity_failures_total counter/);
-    assert.ok(sample(text, 'toolsmith_llm_tokens_total{kind="prompt",step="plan"}')! > 0);
-    assert.ok(sample(text, 'toolsmith_llm_tokens_total{kind="completion",step="implement"}')! > 0);
-    assert.ok(sample(text, 'toolsmith_sandbox_executions_total{outcome="completed"}')! >= 1);
+    assert.equal(sample(text, 'toolsmith_llm_tokens_total{kind="prompt",step="plan"}'), TOKENS_PER_CALL.prompt_tokens);
+    assert.equal(
+      sample(text, 'toolsmith_llm_tokens_total{kind="completion",step="implement"}'),
+      TOKENS_PER_CALL.completion_tokens,
+    );
+    assert.equal(sample(text, 'toolsmith_sandbox_executions_total{outcome="completed"}'), 1);
     assert.match(text, /# TYPE toolsmith_sandbox_limits_hit_total counter/);
   });
 

@@ -5,34 +5,22 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createValidateActivity } from '../../activities/validate';
 import { SANDBOX_UNAVAILABLE, ServiceError } from '../../contract';
 import { toImplementedTool, toolImplementationSchema } from '../../llm/schemas';
+import type { SandboxLimits } from '../../sandbox/limits';
 import { createSandboxPool, type SandboxPool, type SandboxPoolSettings } from '../../sandbox/pool';
-import { callTool, limitsHit, runToolTests, type ToolCallReply } from '../../sandbox/protocol';
-import { createSandbox, type SandboxLimits, type SandboxReply } from '../../sandbox/runner';
+import { callTool, runToolTests, type ToolCallReply } from '../../sandbox/protocol';
+import { createSandbox } from '../../sandbox/runner';
 import type { Stores } from '../../store';
 import { molecularWeightCode, standardCatalogue } from '../../dev/canned-tools';
 import { provisionedTools } from '../../dev/stack';
-import { rejectsSandboxUnavailable } from '../helpers/assertions';
-import { ATTACK_LIMITS, attacks, toolSource } from '../helpers/sandbox-attacks';
+import { ATTACK_LIMITS, outputOf, problemOf, replyOf, toolSource } from '../helpers/sandbox-attacks';
 
 /**
  * The warm path (issue 7, item 3): a pool of bubblewrap sandboxes whose zygote forks a fresh
- * worker per call. Every attack here runs in a sandbox the next call will use: nothing of it may
- * reach that call, and no crash or limit may break the pool.
+ * worker per call. What only the pool does: a fresh process per call with nothing of the call
+ * before it left (every attack here runs in a sandbox the next call will use), a zygote no call
+ * can reach, queueing at capacity, the validate activity's path, and close(). The attacks and
+ * limits both runners are held to, and failing closed, are attacks.test.ts.
  */
-
-function replyOf(outcome: SandboxReply<ToolCallReply>): ToolCallReply {
-  assert.ok(outcome.ok, outcome.ok ? '' : `the call broke down: ${outcome.problem}`);
-  return outcome.reply;
-}
-
-function outputOf(outcome: SandboxReply<ToolCallReply>): unknown {
-  const reply = replyOf(outcome);
-  assert.ok(reply.ok, `the tool raised ${reply.error?.type}: ${reply.error?.message}`);
-  return reply.output;
-}
-
-const problemOf = (outcome: SandboxReply<unknown>) => (outcome.ok ? '' : outcome.problem);
-const limitOf = (outcome: SandboxReply<unknown>) => (outcome.ok ? undefined : outcome.limit);
 
 /** Processes in this test process's run cgroups (cold or warm), with their cgroup and command line. */
 function ownSandboxProcesses(): Map<number, { cgroup: string; cmdline: string }> {
@@ -83,12 +71,8 @@ describe('sandbox pool: warm sandboxes, a fresh forked process per call', functi
     await Promise.all(pools.map((each) => each.close()));
   });
 
-  it('starts warm and verifies like the cold sandbox: uid 65534, loopback only, a cgroup', async () => {
-    assert.equal(pool.stats().idle, 1);
-    const isolation = await pool.verify();
-    assert.equal(isolation.uid, 65534);
-    assert.deepEqual(isolation.interfaces, ['lo']);
-    if (process.getuid?.() === 0) assert.match(isolation.processLimiter, /^cgroup-v[12]$/);
+  it('starts warm: after warm() one sandbox is idle before any call', () => {
+    assert.deepEqual([pool.stats().idle, pool.stats().started], [1, 1]);
   });
 
   it('runs the molecular-weight tool: CCO ≈ 46.07 twice, an invalid SMILES gives its ValueError', async () => {
@@ -236,7 +220,7 @@ return found`,
       assert.deepEqual(pool.stats(), { ...pool.stats(), started, retired }, 'the same sandbox, found clean');
     });
 
-    it("cannot change the host's /dev/null (warm or cold), and the next call finds its own intact", async () => {
+    it("a call that changed its /dev/null leaves the host's untouched, and the next call finds its own intact", async () => {
       const { retired } = pool.stats();
       const hostMode = statSync('/dev/null').mode;
       const tamper = toolSource(`
@@ -245,14 +229,6 @@ os.utime("/dev/null", (1, 1))
 return oct(os.stat("/dev/null").st_mode & 0o777)`);
       try {
         assert.equal(outputOf(await call(tamper)), '0o644', 'a call may change its own /dev/null');
-        const cold = createSandbox(base);
-        const coldRun = await cold.request<ToolCallReply>({
-          mode: 'call',
-          source: tamper,
-          functionName: 'f',
-          input: {},
-        });
-        assert.equal(outputOf(coldRun), '0o644');
         assert.equal(statSync('/dev/null').mode, hostMode, "the host's /dev/null is untouched");
       } finally {
         if (statSync('/dev/null').mode !== hostMode) chmodSync('/dev/null', hostMode & 0o7777);
@@ -285,22 +261,6 @@ return [resource.prlimit(1, resource.RLIMIT_NOFILE), os.getpriority(os.PRIO_PROC
       assert.equal(stats.retired, retired + 1, 'the tainted sandbox was retired');
       assert.equal(stats.started, started + 1, 'and replaced');
     });
-  });
-
-  describe('a call that crashes or blows a limit does not break the pool', () => {
-    afterEach(async () => {
-      await assertHealthy();
-    });
-
-    it('os._exit(3): exited with code 3 without a result', async () => {
-      const outcome = await call(toolSource('os._exit(3)'));
-      assert.match(problemOf(outcome), /^exited with code 3 without a result/);
-    });
-
-    it('a segmentation fault (ctypes.string_at(0)): killed by SIGSEGV', async () => {
-      const outcome = await call(toolSource('return ctypes.string_at(0)', 'import ctypes'));
-      assert.match(problemOf(outcome), /^was killed by SIGSEGV without a result/);
-    });
 
     it('kill(-1, SIGKILL) and killing its parent reach neither the zygote nor the next call', async () => {
       const { retired } = pool.stats();
@@ -316,91 +276,8 @@ return os.getppid()`,
       );
       assert.equal(outputOf(await call(source)), 1, 'its parent is the zygote, PID 1');
       assert.equal(pool.stats().retired, retired);
+      await assertHealthy();
     });
-
-    it('a fork bomb stops at the process limit, reported as processes', async () => {
-      const outcome = await call(toolSource(attacks.forkBomb));
-      const reply = replyOf(outcome);
-      assert.equal(reply.error?.type, 'BlockingIOError');
-      assert.equal(reply.error?.limit, 'processes');
-      assert.match(reply.error?.message ?? '', /at most 32 processes/);
-      if (outcome.exit.processLimiter !== 'rlimit') assert.ok(outcome.exit.limitsHit.includes('processes'));
-    });
-
-    it('a fork bomb that ignores the failures stops at the wall time, with processes reported', async () => {
-      const outcome = await call(toolSource(attacks.forkBombIgnoringFailures), {
-        wallTimeMs: 2_000,
-      });
-      assert.equal(limitOf(outcome), 'wall_time');
-      assert.match(problemOf(outcome), /exceeded the wall-time limit of 2000 ms and was killed/);
-      if (outcome.exit.processLimiter !== 'rlimit') assert.ok(outcome.exit.limitsHit.includes('processes'));
-    });
-
-    it('unbounded allocation: MemoryError under the address-space limit, reported as memory', async () => {
-      const outcome = await call(toolSource(attacks.unboundedMemory), {
-        memoryMb: 256,
-      });
-      const reply = replyOf(outcome);
-      assert.equal(reply.error?.type, 'MemoryError');
-      assert.match(reply.error?.message ?? '', /256 MB/);
-      assert.deepEqual(limitsHit(outcome), ['memory']);
-    });
-
-    it('allocation spread over several processes: stopped at the cgroup memory limit', async () => {
-      const outcome = await call(toolSource(attacks.memorySpreadOverProcesses), { memoryMb: 256 });
-      const reply = replyOf(outcome);
-      assert.ok(outcome.exit.limitsHit.includes('memory'), JSON.stringify(outcome.exit.limitsHit));
-      assert.ok((reply.output as number[]).includes(9), `some child was OOM-killed: ${JSON.stringify(reply.output)}`);
-    });
-
-    it('an infinite loop: stopped at the wall time', async () => {
-      const outcome = await call(toolSource(attacks.infiniteLoop), { wallTimeMs: 1_000 });
-      assert.equal(limitOf(outcome), 'wall_time');
-      assert.match(problemOf(outcome), /^exceeded the wall-time limit of 1000 ms and was killed/);
-      assert.ok(outcome.exit.timedOut);
-    });
-
-    it('a busy loop: stopped at the CPU-time limit (SIGXCPU)', async () => {
-      const outcome = await call(toolSource(attacks.infiniteLoop), { cpuSeconds: 1 });
-      assert.equal(limitOf(outcome), 'cpu');
-      assert.match(problemOf(outcome), /CPU-time limit of 1 s/);
-    });
-
-    it('printing 100 MB: stopped at the output cap', async () => {
-      const outcome = await call(
-        toolSource('for _ in range(100):\n    sys.stdout.write("x" * 1_000_000)', 'import sys'),
-      );
-      assert.equal(limitOf(outcome), 'output');
-      assert.match(problemOf(outcome), /^printed more than 100000 bytes \(the output limit\) and was killed/);
-      assert.ok(outcome.exit.stdout.length <= ATTACK_LIMITS.outputBytes);
-    });
-
-    it('a result larger than the output limit', async () => {
-      const outcome = await call(toolSource('return "x" * 200_000'));
-      assert.equal(limitOf(outcome), 'output');
-      assert.match(problemOf(outcome), /^returned a result larger than the output limit of 100000 bytes/);
-    });
-
-    it('a file larger than its /tmp allows, reported as file_size (a call with its own /tmp size)', async () => {
-      const reply = replyOf(
-        await call(toolSource('with open("/tmp/big", "wb") as handle:\n    handle.write(b"x" * 10_000_000)'), {
-          tmpBytes: 1_000_000,
-        }),
-      );
-      assert.equal(reply.error?.limit, 'file_size');
-    });
-  });
-
-  it('an aborted call (a cancelled activity) is stopped at once, and the next call works', async () => {
-    const controller = new AbortController();
-    const started = Date.now();
-    setTimeout(() => controller.abort(new Error('cancelled by the test')), 300);
-    await assert.rejects(
-      call(toolSource('time.sleep(30)', 'import time'), {}, controller.signal),
-      /cancelled by the test/,
-    );
-    assert.ok(Date.now() - started < 5_000, `stopped after ${Date.now() - started} ms`);
-    await assertHealthy();
   });
 
   describe('at capacity', () => {
@@ -451,35 +328,6 @@ return os.getppid()`,
       assert.equal(patient.stats().queued, 1);
       assert.equal(outputOf(await first), 'slow');
       assert.equal(outputOf(await second), 'second');
-    });
-  });
-
-  describe('fails closed: no sandbox, no call', () => {
-    it('when bubblewrap is missing', async () => {
-      const broken = newPool({ bwrapPath: '/nonexistent/bwrap' });
-      await rejectsSandboxUnavailable(broken.warm(), /bubblewrap was not found.*\/nonexistent\/bwrap/);
-      await rejectsSandboxUnavailable(call(toolSource('return 1'), {}, undefined, broken), /bubblewrap was not found/);
-      assert.deepEqual([broken.stats().started, broken.stats().live], [0, 0]);
-    });
-
-    it('when "bubblewrap" cannot create the sandbox', async () => {
-      const broken = newPool({ bwrapPath: '/bin/false' });
-      await rejectsSandboxUnavailable(
-        call(toolSource('return 1'), {}, undefined, broken),
-        /bubblewrap could not create the sandbox \(exit code 1/,
-      );
-      assert.equal(broken.stats().live, 0);
-    });
-
-    it('when the tool runtime is missing', async () => {
-      const broken = newPool({ runtimeDir: '/nonexistent/venv' });
-      await rejectsSandboxUnavailable(broken.verify(), /The tool runtime is missing/);
-      assert.equal(broken.stats().started, 0);
-    });
-
-    it('when the cgroup cannot be used', async () => {
-      const broken = newPool({ cgroupParent: '/nonexistent/cgroup' });
-      await rejectsSandboxUnavailable(broken.warm(), /cannot create the per-run cgroups under \/nonexistent\/cgroup/);
     });
   });
 

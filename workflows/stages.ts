@@ -1,0 +1,62 @@
+import { patched, scheduleActivity, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  activityTaskQueue,
+  docsActivityOptions,
+  llmActivityOptions,
+  sandboxActivityOptions,
+  storageActivityOptions,
+  type ActivityQueueKind,
+} from './activity-options';
+import { survivingInfrastructure } from './infrastructure-retries';
+import { SEPARATE_TASK_QUEUES_PATCH } from './patches';
+
+interface StagePolicy {
+  options: ActivityOptions;
+  /** its own task queue beside the workflow's (for runs that have the split) */
+  queue?: ActivityQueueKind;
+  /** run again when the retry policy ended on an infrastructure loss (infrastructure-retries.ts) */
+  survivesInfrastructure: boolean;
+}
+
+/** the activities a job calls as its stages (the mirror is not one: mirror-loop.ts) */
+export type StageName = Exclude<keyof Activities, 'mirrorJob'>;
+
+/** How each stage of a tool (and the reuse lookup) is called: its preset, its queue, whether it outlasts lost workers. */
+const STAGES: Record<StageName, StagePolicy> = {
+  planTool: { options: llmActivityOptions, queue: 'llm', survivesInfrastructure: true },
+  searchDocs: { options: docsActivityOptions, survivesInfrastructure: true },
+  implementTool: { options: llmActivityOptions, queue: 'llm', survivesInfrastructure: true },
+  validateTool: { options: sandboxActivityOptions, queue: 'sandbox', survivesInfrastructure: true },
+  registerTool: { options: storageActivityOptions, survivesInfrastructure: false },
+  findReusableTools: { options: storageActivityOptions, survivesInfrastructure: false },
+};
+
+type StageInput<K extends StageName> = Parameters<Activities[K]>[0];
+type StageOutput<K extends StageName> = Awaited<ReturnType<Activities[K]>>;
+
+function queueOf(kind: ActivityQueueKind): { taskQueue?: string } {
+  return patched(SEPARATE_TASK_QUEUES_PATCH) ? { taskQueue: activityTaskQueue(workflowInfo().taskQueue, kind) } : {};
+}
+
+/**
+ * Calls one stage's activity with its preset, its task queue and `summary` (the line the Web UI
+ * shows for the call; without one, none is sent). The options are built for each call, so the task-queue
+ * patch is asked at the moment of scheduling, as it always was. Not async, on purpose: it hands back
+ * the call's own promise, so the caller resumes as many microtasks after the result as it always
+ * did; with tools in parallel, that decides the order of their commands within a workflow task.
+ */
+export function callStage<K extends StageName>(
+  stage: K,
+  input: StageInput<K>,
+  summary?: string,
+): Promise<StageOutput<K>> {
+  const policy = STAGES[stage];
+  const call = () =>
+    scheduleActivity<StageOutput<K>>(stage, [input], {
+      ...policy.options,
+      ...(policy.queue ? queueOf(policy.queue) : {}),
+      ...(summary === undefined ? {} : { summary }),
+    });
+  return policy.survivesInfrastructure ? survivingInfrastructure(call) : call();
+}
