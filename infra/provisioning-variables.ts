@@ -1,6 +1,6 @@
 /**
  * The environment variables provisioning and `npm start`'s file layout read (here in infra/, not
- * through config.ts): where the cache and the data live, and the binaries to use instead of
+ * through config/): where the cache and the data live, and the binaries to use instead of
  * building or installing them. docs/configuration.md lists them from this table
  * (`npm run docs:config`, dev/docs-config.ts); a variable added to infra/ belongs here too.
  */

@@ -9,14 +9,14 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DOCS = path.join(ROOT, 'docs');
 
 describe('the documentation', () => {
-  describe('docs/configuration.md, generated from config.ts', () => {
+  describe('docs/configuration.md, generated from config/', () => {
     const current = () => readFileSync(CONFIGURATION_DOC, 'utf8');
 
     it('is what `npm run docs:config` renders now', async () => {
       const rendered = await renderConfigurationDoc();
       assert.ok(
         current() === rendered,
-        'docs/configuration.md is stale (config.ts or infra/provisioning-variables.ts changed): run `npm run docs:config`',
+        'docs/configuration.md is stale (config/environment.ts or infra/provisioning-variables.ts changed): run `npm run docs:config`',
       );
     });
 

@@ -257,7 +257,7 @@ describe('the layers and the import graph (type-only imports and re-exports incl
       edge('cli/b.ts', 'cli/c.ts'),
       edge('cli/c.ts', 'cli/a.ts'),
       edge('worker/self.ts', 'worker/self.ts'),
-      edge('contract/jobs.ts', 'config.ts', true),
+      edge('contract/jobs.ts', 'config/index.ts', true),
       edge('workflows/job.ts', 'activities/plan.ts', true),
       edge('workflows/job.ts', 'activities/register.ts'),
       edge('executor/run.ts', 'api/errors.ts'),
@@ -270,7 +270,7 @@ describe('the layers and the import graph (type-only imports and re-exports incl
     ]);
     assert.deepEqual(layerViolations(made), [
       'llm/gateway.ts → activities/plan.ts (type-only): store/, sandbox/, llm/ and docs-index/ import none of api/, executor/, workflows/, activities/, worker/, web/, cli/',
-      'contract/jobs.ts → config.ts (type-only): contract/ imports nothing of ours',
+      'contract/jobs.ts → config/index.ts (type-only): contract/ imports nothing of ours',
       'workflows/job.ts → activities/register.ts: workflows/ import none of api/, worker/, web/, cli/, store/, executor/, and activities/ as types only',
       'executor/run.ts → api/errors.ts: executor/ imports none of api/, worker/, web/, cli/',
       'dev/stack.ts → test/helpers/sse.ts: nothing outside test/ imports test/',

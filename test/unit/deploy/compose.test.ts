@@ -7,7 +7,7 @@ import { toolsmithSearchAttributes } from '../../../workflows/search-attributes'
 
 /**
  * Docker cannot run on this machine, so the deployment is checked as text: every Toolsmith
- * service's environment must be one the service accepts (config.ts), with no variable it does not
+ * service's environment must be one the service accepts (config/), with no variable it does not
  * read, and the pieces a deployment needs (health checks, volumes, scaling, the search attributes,
  * a multi-stage image with the tool runtime and the workflow bundle) must be there.
  */
