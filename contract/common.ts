@@ -8,6 +8,22 @@ export const MAX_PAGE_SIZE = 100;
 /** Later than any Date can be (ECMAScript's limit is 8.64e15 ms). */
 const MAX_DATE_MILLIS = 8.64e15;
 
+/**
+ * A request object that takes no other fields: a wrong type reads `message`, and an unknown field
+ * is named as such, with the fields the object knows (zod would give both the one message).
+ */
+export function strictRequestObject<Shape extends z.ZodRawShape>(shape: Shape, message: string) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return message;
+      const keys = issue.keys as string[];
+      const named = keys.map((key) => `"${key}"`).join(', ');
+      return `has ${keys.length > 1 ? 'unknown fields' : 'an unknown field'} ${named} (known: ${known})`;
+    },
+  });
+}
+
 export const isoDateSchema = z.string().openapi({ format: 'date-time', description: 'ISO 8601 date and time' });
 export const countSchema = z.number().int().nonnegative();
 export const jsonSchemaObject = z.record(z.string(), z.unknown()).describe('JSON Schema (2020-12)');

@@ -5,6 +5,7 @@ import {
   jobIdSchema,
   MAX_METADATA_CHARS,
   pageOf,
+  strictRequestObject,
   temporalRunSchema,
 } from './common';
 import { jobStatusSchema, toolStageSchema } from './statuses';
@@ -36,28 +37,26 @@ function optionalText(maxChars: number) {
  * `tolerance`, everything else exactly, as validation compares every test). Shown to the planner
  * and the implementer, run in validation next to the model's tests; never wrong by definition.
  */
-export const acceptanceExampleSchema = z
-  .strictObject(
-    {
-      input: z
-        .record(z.string(), z.unknown(), {
-          error: (issue) =>
-            issue.input === undefined ? 'is required' : "must be a JSON object (the tool's keyword arguments)",
-        })
-        .describe("the tool's keyword arguments"),
-      output: z
-        .unknown()
-        .refine((value) => value !== undefined, 'is required')
-        .describe('what the tool must return for that input (any JSON value)'),
-      tolerance: z
-        .number({ error: 'must be a number' })
-        .nonnegative('must not be negative')
-        .optional()
-        .describe('absolute tolerance for the numbers in `output` (default 0: exact)'),
-    },
-    { error: 'must be an object with input and output (and optionally tolerance)' },
-  )
-  .openapi('AcceptanceExample');
+export const acceptanceExampleSchema = strictRequestObject(
+  {
+    input: z
+      .record(z.string(), z.unknown(), {
+        error: (issue) =>
+          issue.input === undefined ? 'is required' : "must be a JSON object (the tool's keyword arguments)",
+      })
+      .describe("the tool's keyword arguments"),
+    output: z
+      .unknown()
+      .refine((value) => value !== undefined, 'is required')
+      .describe('what the tool must return for that input (any JSON value)'),
+    tolerance: z
+      .number({ error: 'must be a number' })
+      .nonnegative('must not be negative')
+      .optional()
+      .describe('absolute tolerance for the numbers in `output` (default 0: exact)'),
+  },
+  'must be an object with input and output (and optionally tolerance)',
+).openapi('AcceptanceExample');
 export type AcceptanceExample = z.output<typeof acceptanceExampleSchema>;
 
 export const toolRequirementSchema = z
@@ -97,18 +96,15 @@ export const toolGenerationRequestSchema = z
           { error: 'must be an object' },
         )
         .optional(),
-      options: z
-        .object(
-          {
-            reuse: z
-              .boolean({ error: 'must be true or false' })
-              .optional()
-              .describe('answer requirements equal to a registered tool’s with that tool (default true)'),
-          },
-          { error: 'must be an object' },
-        )
-        .strict()
-        .optional(),
+      options: strictRequestObject(
+        {
+          reuse: z
+            .boolean({ error: 'must be true or false' })
+            .optional()
+            .describe('answer requirements equal to a registered tool’s with that tool (default true)'),
+        },
+        'must be an object',
+      ).optional(),
     },
     { error: 'the request body must be a JSON object' },
   )
