@@ -19,6 +19,8 @@ export interface MirrorJobInput {
   tenantId?: string;
   /** absent in jobs started before reuse existed */
   reuseTools?: boolean;
+  /** the job's options.model, when it named one */
+  model?: string;
   clientId: string | null;
   clientSessionId: string | null;
   /** sent with the first mirror only: it is written once, when the session document is created */
@@ -67,6 +69,7 @@ export function createMirrorActivity(stores: Stores, costs: CostMetrics) {
       sessionId: input.sessionId,
       tenantId: input.tenantId ?? DEFAULT_TENANT,
       reuseTools: input.reuseTools ?? true,
+      ...(input.model === undefined ? {} : { model: input.model }),
       userId: input.clientId,
       clientSessionId: input.clientSessionId,
       toolRequirements: input.toolRequirements ?? [],
@@ -96,6 +99,7 @@ export function createMirrorActivity(stores: Stores, costs: CostMetrics) {
         tool_requirement: failure.toolRequirement,
         code: failure.code,
         error: failure.error,
+        ...(failure.lastReply === undefined ? {} : { last_reply: failure.lastReply }),
       })),
       error: input.error,
       revision: input.revision,

@@ -2,11 +2,12 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ObjectId } from 'mongodb';
 import type { Requirement } from '../llm/prompts';
-import type { ToolPlan } from '../contract';
+import type { TestCase, ToolPlan } from '../contract';
 import type { ImplementedTool } from '../llm/schemas';
 import type { Stores } from '../store';
-import { DEFAULT_TENANT, type ToolDocument, type ToolStatus } from '../store/documents';
-import { currentRunId, type CostMetrics } from './model-usage';
+import { DEFAULT_TENANT, type TestCaseDocument, type ToolDocument, type ToolStatus } from '../store/documents';
+import { testCorrectionDocuments } from './implement';
+import { currentRunId, withModels, type CostMetrics } from './model-usage';
 
 export interface RegisterToolInput {
   idempotencyKey: string;
@@ -51,6 +52,16 @@ async function writeToolFile(toolsDir: string, relativePath: string, code: strin
   await rename(temporary, target);
 }
 
+/** A test as the tool keeps it: one that expects an exception has `raises` (and `match`) instead of an output. */
+function toTestCaseDocument(testCase: TestCase): TestCaseDocument {
+  const source = testCase.source ?? 'model';
+  if (testCase.raises === undefined) {
+    return { input: testCase.input, expected_output: testCase.expectedOutput, tolerance: testCase.tolerance, source };
+  }
+  const match = testCase.match === undefined ? {} : { match: testCase.match };
+  return { input: testCase.input, tolerance: testCase.tolerance, source, raises: testCase.raises, ...match };
+}
+
 /**
  * Stores the tool as a `draft` with the next version of its name, writes its file, then marks it
  * `registered`: a worker that dies in between leaves a draft, which the retried activity (same
@@ -62,11 +73,13 @@ export function createRegisterActivity(stores: Stores, toolsDir: string, costs: 
     const implementation = await stores.artifacts.load<ImplementedTool>(input.draftRef, 'implementation');
     const tenant = input.tenantId ?? DEFAULT_TENANT;
     // Every model call for this tool is done by now: its plan, implementations and repairs.
-    const usage = await stores.agentSessions.usage({
-      jobId: input.jobId,
-      requirementIndex: input.requirementIndex,
-      runId: currentRunId() ?? undefined,
-    });
+    const runId = currentRunId();
+    const scope = { jobId: input.jobId, requirementIndex: input.requirementIndex };
+    const usage = await withModels(
+      await stores.agentSessions.usage({ ...scope, runId: runId ?? undefined }),
+      stores.agentSessions,
+      { ...scope, runId },
+    );
     const at = new Date();
     const stored = await stores.tools.registerOnce(
       {
@@ -78,16 +91,12 @@ export function createRegisterActivity(stores: Stores, toolsDir: string, costs: 
         input_schema: implementation.inputSchema,
         output_schema: implementation.outputSchema,
         dependencies: plan.dependencies,
-        test_cases: implementation.testCases.map((testCase) => ({
-          input: testCase.input,
-          expected_output: testCase.expectedOutput,
-          tolerance: testCase.tolerance,
-          source: testCase.source ?? 'model',
-        })),
+        test_cases: implementation.testCases.map(toTestCaseDocument),
         status: input.status === 'registered' ? 'draft' : 'failed',
         errors: input.errors,
         ...(implementation.attempt === undefined ? {} : { repair_rounds: implementation.attempt - 1 }),
         model_usage: usage,
+        ...testCorrectionDocuments(implementation),
         session_id: new ObjectId(input.sessionId),
         job_id: input.jobId,
         requirement_index: input.requirementIndex,

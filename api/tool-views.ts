@@ -20,19 +20,32 @@ export function toToolSummary(tool: ToolListing): ToolSummaryView {
 
 /**
  * The tool's tests. The client's acceptance examples say so (`source: "client"`); the model's own
- * tests read as they always have.
+ * tests read as they always have. A test that expects an exception shows `raises` (and `match`)
+ * in place of `expectedOutput` and `tolerance`.
  */
 export function toTestCaseViews(tool: Pick<ToolDocument, 'test_cases'>): ToolTestCaseView[] {
-  return tool.test_cases.map((testCase) => ({
-    input: testCase.input,
-    expectedOutput: testCase.expected_output,
-    tolerance: testCase.tolerance,
-    ...(testCase.source === 'client' ? { source: 'client' as const } : {}),
-  }));
+  return tool.test_cases.map((testCase) => {
+    const source = testCase.source === 'client' ? { source: 'client' as const } : {};
+    if (testCase.raises === undefined) {
+      return {
+        input: testCase.input,
+        expectedOutput: testCase.expected_output,
+        tolerance: testCase.tolerance,
+        ...source,
+      };
+    }
+    const match = testCase.match === undefined ? {} : { match: testCase.match };
+    return { input: testCase.input, ...source, raises: testCase.raises, ...match };
+  });
 }
 
 export function toModelUsageView(usage: ModelUsageDocument): ModelUsage {
-  return { modelCalls: usage.calls, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+  return {
+    modelCalls: usage.calls,
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    ...(usage.models?.length ? { models: usage.models } : {}),
+  };
 }
 
 export function toToolDetails(tool: ToolDocument): ToolDetailsView {

@@ -59,6 +59,7 @@ export async function startWebServer(
     stores,
     links: { uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
     generation: config.generation,
+    llm: config.llm,
     admission: runningJobLimit(stores.runningJobs, config.limits.maxRunningJobs, temporalJobs.hasEnded),
   });
   const sandboxes = sandboxPoolFromConfig(config, 'api');

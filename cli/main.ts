@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { version } from '../package.json';
 import { CliError, DEFAULT_API_URL, ToolsmithApi } from './api-client';
 import { cancelCommand } from './commands/cancel';
+import { doctorCommand } from './commands/doctor';
 import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './commands/keys';
 import { mcpCommand } from './commands/mcp';
 import { replayCommand } from './commands/replay';
@@ -95,6 +96,16 @@ export function buildProgram(): Command {
         'TOOLSMITH_API_KEY, when set, is sent as the bearer key',
     )
     .action(() => run(() => mcpCommand(api())));
+
+  program
+    .command('doctor')
+    .description(
+      'check the model endpoint the worker is configured with (OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL, LLM_*): ' +
+        'one small plan through the same gateway; prints the endpoint, model, structured-output mode found, latency and tokens',
+    )
+    .option('--json', 'print the probe result as JSON')
+    .addHelpText('after', '\nThe exit code is 0 when the endpoint is usable, 1 (with the reason) when it is not.')
+    .action((options: { json?: boolean }) => run(() => doctorCommand(options)));
 
   const keys = program
     .command('keys')

@@ -28,6 +28,47 @@ const fixedPort = z.coerce.number().int().min(1).max(65535);
 const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
+/** How the gateway asks for structured replies (llm/structured-output.ts); `auto` finds what the endpoint supports. */
+export const STRUCTURED_OUTPUT_SETTINGS = ['auto', 'json_schema', 'json_object', 'prompt'] as const;
+export type StructuredOutputSetting = (typeof STRUCTURED_OUTPUT_SETTINGS)[number];
+export const DEFAULT_LLM_MAX_OUTPUT_TOKENS = 16_384;
+export const DEFAULT_LLM_MAX_CALLS_PER_TOOL = 24;
+/** The request fields the gateway sets itself, which LLM_EXTRA_BODY may not. */
+const GATEWAY_BODY_FIELDS = ['model', 'messages', 'response_format', 'max_tokens', 'max_completion_tokens'];
+
+/** A JSON object, as text (LLM_EXTRA_BODY): parsed and checked once, at start-up. */
+const jsonObjectText = z.string().transform((text, ctx): Record<string, unknown> => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be a JSON object: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"options": {"num_ctx": 32768}}' });
+    return z.NEVER;
+  }
+  const managed = Object.keys(value).filter((field) => GATEWAY_BODY_FIELDS.includes(field));
+  if (managed.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must not set ${managed.join(', ')}: the gateway sets them (OPENAI_MODEL, LLM_STRUCTURED_OUTPUT, LLM_MAX_OUTPUT_TOKENS)`,
+    });
+    return z.NEVER;
+  }
+  return value as Record<string, unknown>;
+});
+
+/** comma-separated names ("" or unset: none given) */
+const nameList = optionalNonEmpty.transform((value) => {
+  const names = value
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return names?.length ? names : undefined;
+});
+
 export const DEFAULT_MONGODB_URL = 'mongodb://localhost:27017';
 export const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
@@ -91,18 +132,56 @@ export const environmentSchema = z.object({
       'the base of the Web UI deep links in job answers (`temporal.uiUrl`); `npm start` sets it to its embedded Web UI',
     ),
   OPENAI_API_KEY: optionalNonEmpty.describe(
-    "the model endpoint's key; without one the service starts and jobs fail with `AI_SERVICE_ERROR` saying to set it",
+    "the model endpoint's key; optional when `OPENAI_BASE_URL` is set (a local server without keys is sent a placeholder); with neither, the service starts and jobs fail with `AI_SERVICE_ERROR` saying to set it",
   ),
   OPENAI_BASE_URL: z
     .url()
     .optional()
     .describe(
-      "any OpenAI-compatible endpoint (e.g. `npm run scripted-model`'s `http://127.0.0.1:8089/v1`); unset: OpenAI's",
+      "any OpenAI-compatible endpoint (e.g. `npm run scripted-model`'s `http://127.0.0.1:8089/v1`; others in docs/models.md); unset: OpenAI's",
     ),
-  OPENAI_MODEL: z.string().min(1).default('gpt-5-mini').describe('the model every plan and implementation asks'),
+  OPENAI_MODEL: z
+    .string()
+    .min(1)
+    .default('gpt-5-mini')
+    .describe(
+      "the model every plan and implementation asks, unless a job's `options.model`, `OPENAI_PLAN_MODEL` or `OPENAI_IMPLEMENT_MODEL` names another",
+    ),
+  OPENAI_PLAN_MODEL: optionalNonEmpty.describe(
+    "the model the plan stage asks instead of `OPENAI_MODEL` (a job's `options.model` comes first)",
+  ),
+  OPENAI_IMPLEMENT_MODEL: optionalNonEmpty.describe(
+    "the model implementations and repairs ask instead of `OPENAI_MODEL` (a job's `options.model` comes first)",
+  ),
+  LLM_ALLOWED_MODELS: nameList.describe("the models a job's `options.model` may name, comma-separated; unset: any"),
   LLM_REQUEST_TIMEOUT_MS: positiveMs
     .default(120_000)
     .describe('how long one model call may take before it fails (and Temporal retries it)'),
+  LLM_STRUCTURED_OUTPUT: z
+    .enum(STRUCTURED_OUTPUT_SETTINGS, { error: 'must be one of auto, json_schema, json_object, prompt' })
+    .default('auto')
+    .describe(
+      'how replies are asked for: `json_schema` (strict JSON Schema), `json_object` (JSON mode, the schema in the prompt), `prompt` (no `response_format`, the schema in the prompt); `auto` starts with `json_schema`, falls back when the endpoint refuses it or answers in prose, and remembers what works per endpoint and model (`npx toolsmith doctor` shows it)',
+    ),
+  LLM_MAX_OUTPUT_TOKENS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_LLM_MAX_OUTPUT_TOKENS)
+    .describe(
+      'the output-token limit of each model call (`max_completion_tokens`, or `max_tokens` where the endpoint refuses that); a reply cut at it is asked once more with twice the limit, then fails with `MODEL_OUTPUT_TRUNCATED`',
+    ),
+  LLM_MAX_CALLS_PER_TOOL: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_LLM_MAX_CALLS_PER_TOOL)
+    .describe(
+      'the model calls one tool may make in one run of its job, retries and re-asks included; the next fails the tool with `MODEL_CALL_BUDGET_EXCEEDED`',
+    ),
+  LLM_EXTRA_BODY: unsetWhenEmpty(jsonObjectText).describe(
+    'a JSON object merged into every model request, for provider-specific fields (e.g. `{"options":{"num_ctx":32768}}`); it may not set `model`, `messages`, `response_format` or the token limit',
+  ),
   TOOL_RUNTIME_DIR: z
     .string()
     .min(1)

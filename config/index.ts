@@ -1,12 +1,26 @@
 import path from 'node:path';
-import { DEFAULT_MONGODB_URL, DEFAULT_TEMPORAL_ADDRESS, environmentSchema, type Environment } from './environment';
+import {
+  DEFAULT_MONGODB_URL,
+  DEFAULT_TEMPORAL_ADDRESS,
+  environmentSchema,
+  type Environment,
+  type StructuredOutputSetting,
+} from './environment';
 
 /**
  * The service's settings: the environment (./environment.ts, every variable with its meaning)
  * parsed once at start-up into one typed object that every process passes down.
  */
 
-export { configVariableNames, environmentSchema, type Environment } from './environment';
+export {
+  configVariableNames,
+  DEFAULT_LLM_MAX_CALLS_PER_TOOL,
+  DEFAULT_LLM_MAX_OUTPUT_TOKENS,
+  environmentSchema,
+  STRUCTURED_OUTPUT_SETTINGS,
+  type Environment,
+  type StructuredOutputSetting,
+} from './environment';
 
 export interface Config {
   http: {
@@ -23,7 +37,18 @@ export interface Config {
     apiKey?: string;
     baseUrl?: string;
     model: string;
+    /** the plan stage's model, and the implement and repair stages', instead of `model` */
+    planModel?: string;
+    implementModel?: string;
+    /** the models a job's options.model may name (isModelAllowed); unset: any */
+    allowedModels?: string[];
     requestTimeoutMs: number;
+    structuredOutput: StructuredOutputSetting;
+    maxOutputTokens: number;
+    /** the calls one tool may make in one run, retries and re-asks included */
+    maxCallsPerTool: number;
+    /** merged into every request body (provider-specific fields) */
+    extraBody?: Record<string, unknown>;
     /** the LLM task queue's rate limit, shared by every worker polling it */
     maxCallsPerSecond: number;
   };
@@ -108,7 +133,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKey: e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,
       model: e.OPENAI_MODEL,
+      planModel: e.OPENAI_PLAN_MODEL,
+      implementModel: e.OPENAI_IMPLEMENT_MODEL,
+      allowedModels: e.LLM_ALLOWED_MODELS,
       requestTimeoutMs: e.LLM_REQUEST_TIMEOUT_MS,
+      structuredOutput: e.LLM_STRUCTURED_OUTPUT,
+      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      maxCallsPerTool: e.LLM_MAX_CALLS_PER_TOOL,
+      extraBody: e.LLM_EXTRA_BODY,
       maxCallsPerSecond: e.LLM_MAX_CALLS_PER_SECOND,
     },
     sandbox: {
@@ -153,6 +185,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       restart: { maxCrashes: e.RESTART_MAX_CRASHES, windowMs: e.RESTART_WINDOW_MS },
     },
   };
+}
+
+/**
+ * Whether a job may ask for `model` (its `options.model`): any model when LLM_ALLOWED_MODELS is
+ * unset, else only the ones it lists (exactly as written).
+ */
+export function isModelAllowed(llm: Pick<Config['llm'], 'allowedModels'>, model: string): boolean {
+  return llm.allowedModels === undefined || llm.allowedModels.includes(model);
 }
 
 /** For entry points: load the config or print why not and exit. */

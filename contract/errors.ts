@@ -43,6 +43,18 @@ export const VALIDATION_FAILED = 'VALIDATION_FAILED';
  */
 export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
 
+/**
+ * Failure types of a model call that trying again cannot mend (llm/gateway.ts), non-retryable:
+ * the reply was cut at the output-token limit even after a larger one; the model refused; it
+ * answered only in its reasoning, twice; the tool used up its model calls (LLM_MAX_CALLS_PER_TOOL).
+ */
+export const MODEL_OUTPUT_TRUNCATED = 'MODEL_OUTPUT_TRUNCATED';
+export const MODEL_REFUSED = 'MODEL_REFUSED';
+export const MODEL_EMPTY_REPLY = 'MODEL_EMPTY_REPLY';
+export const MODEL_CALL_BUDGET_EXCEEDED = 'MODEL_CALL_BUDGET_EXCEEDED';
+export type ModelFailureCode =
+  typeof MODEL_OUTPUT_TRUNCATED | typeof MODEL_REFUSED | typeof MODEL_EMPTY_REPLY | typeof MODEL_CALL_BUDGET_EXCEEDED;
+
 export interface ServiceErrorOptions {
   details?: unknown;
   /** false: retrying cannot help (bad key, invalid request); Temporal will not retry it. */
@@ -65,7 +77,7 @@ export class ServiceError extends Error {
   readonly conflict: boolean;
 
   constructor(
-    readonly code: ErrorCode | typeof SANDBOX_UNAVAILABLE | typeof VALIDATION_FAILED,
+    readonly code: ErrorCode | typeof SANDBOX_UNAVAILABLE | typeof VALIDATION_FAILED | ModelFailureCode,
     message: string,
     options: ServiceErrorOptions = {},
   ) {

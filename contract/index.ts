@@ -19,3 +19,4 @@ export * from './sessions';
 export * from './statuses';
 export * from './tool-plan';
 export * from './tools';
+export * from './validation';

@@ -28,6 +28,8 @@ export interface JobInput {
 export interface JobOptions {
   /** answer a requirement equal to a registered tool's with that tool, without the model */
   reuse: boolean;
+  /** the model the job's plans and implementations ask (the request's `options.model`); absent: the worker's configured ones */
+  model?: string;
 }
 
 export interface GenerationSettings {
@@ -35,6 +37,12 @@ export interface GenerationSettings {
   maxRepairRounds: number;
   /** a tool still unfinished after this long fails with GENERATION_TIMEOUT */
   toolDeadlineMs: number;
+  /**
+   * the start-to-close timeout of each attempt of an LLM activity (plan, implement): the longest
+   * one gateway call can take, re-asks included, as the API computed it from the LLM settings;
+   * absent in jobs started before it was (workflows/activity-options.ts's LLM_CALL_TIMEOUT then)
+   */
+  llmCallTimeoutMs?: number;
 }
 
 export interface ToolProgress {
@@ -69,6 +77,8 @@ export interface ToolFailure {
   toolRequirement: ToolRequirement;
   code: string;
   error: string;
+  /** the model's last unusable reply (its start), when an unusable reply is what ended the tool */
+  lastReply?: string;
 }
 
 export interface JobResult {

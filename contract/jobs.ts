@@ -9,7 +9,7 @@ import {
   temporalRunSchema,
 } from './common';
 import { jobStatusSchema, toolStageSchema } from './statuses';
-import { modelUsageSchema, toolTestCaseSchema } from './tools';
+import { exceptionNameSchema, MAX_MATCH_CHARS, modelUsageSchema, toolTestCaseSchema } from './tools';
 import { z } from './zod';
 
 /** Jobs: the request that starts one, and every answer about one (Part A, and Part B's additions). */
@@ -19,6 +19,7 @@ export const MAX_DESCRIPTION_CHARS = 10_000;
 export const MAX_IO_DESCRIPTION_CHARS = 4_000;
 export const MAX_IDEMPOTENCY_KEY_CHARS = 200;
 export const MAX_EXAMPLES_PER_REQUIREMENT = 20;
+export const MAX_MODEL_NAME_CHARS = 200;
 
 function requiredText(maxChars: number) {
   return z
@@ -34,9 +35,14 @@ function optionalText(maxChars: number) {
 
 /**
  * The client's own test of the tool: called with `input`, it must return `output` (numbers within
- * `tolerance`, everything else exactly, as validation compares every test). Shown to the planner
- * and the implementer, run in validation next to the model's tests; never wrong by definition.
+ * `tolerance`, everything else exactly, as validation compares every test), or, given `raises`
+ * instead of `output`, raise that exception (its class or a subclass, by name) with `match` in its
+ * message. Shown to the planner and the implementer, run in validation next to the model's tests;
+ * never wrong by definition.
  */
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 export const acceptanceExampleSchema = strictRequestObject(
   {
     input: z
@@ -47,16 +53,62 @@ export const acceptanceExampleSchema = strictRequestObject(
       .describe("the tool's keyword arguments"),
     output: z
       .unknown()
-      .refine((value) => value !== undefined, 'is required')
-      .describe('what the tool must return for that input (any JSON value)'),
+      .optional()
+      .describe('what the tool must return for that input (any JSON value); exactly one of `output` and `raises`'),
+    raises: exceptionNameSchema
+      .optional()
+      .describe(
+        'instead of `output`: the exception the tool must raise for that input, e.g. "ValueError" (a subclass counts; a dotted name, e.g. "json.JSONDecodeError", by its last part)',
+      ),
+    match: z
+      .string({ error: 'must be a string' })
+      .min(1, 'must not be empty')
+      .max(MAX_MATCH_CHARS, `must be at most ${MAX_MATCH_CHARS} characters`)
+      .optional()
+      .describe('with `raises`: a substring the exception’s message must contain'),
     tolerance: z
       .number({ error: 'must be a number' })
       .nonnegative('must not be negative')
       .optional()
       .describe('absolute tolerance for the numbers in `output` (default 0: exact)'),
   },
-  'must be an object with input and output (and optionally tolerance)',
-).openapi('AcceptanceExample');
+  'must be an object with input and output, or input and raises (and optionally match or tolerance)',
+)
+  .superRefine(
+    (example, ctx) => {
+      const returns = example.output !== undefined;
+      const raises = example.raises !== undefined;
+      if (!returns && !raises) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['output'],
+          message: 'is required (or, instead, raises: the exception the tool must raise for that input)',
+        });
+      }
+      if (returns && raises) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['raises'],
+          message: 'cannot be given with output: an example either returns output or raises an exception',
+        });
+      }
+      if (example.match !== undefined && !raises) {
+        ctx.addIssue({ code: 'custom', path: ['match'], message: 'is only allowed with raises' });
+      }
+      if (example.tolerance !== undefined && raises) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tolerance'],
+          message: 'applies to the numbers of output: an example that raises has none',
+        });
+      }
+      // also when another field is wrong, so an example missing both input and output names both
+    },
+    { when: (payload) => isPlainObject(payload.value) },
+  )
+  .openapi('AcceptanceExample', {
+    oneOf: [{ required: ['output'] }, { required: ['raises'] }],
+  });
 export type AcceptanceExample = z.output<typeof acceptanceExampleSchema>;
 
 export const toolRequirementSchema = z
@@ -102,6 +154,11 @@ export const toolGenerationRequestSchema = z
             .boolean({ error: 'must be true or false' })
             .optional()
             .describe('answer requirements equal to a registered tool’s with that tool (default true)'),
+          model: requiredText(MAX_MODEL_NAME_CHARS)
+            .optional()
+            .describe(
+              'the model the job’s plans and implementations ask (one of LLM_ALLOWED_MODELS when the service sets it); default: the configured ones',
+            ),
         },
         'must be an object',
       ).optional(),
@@ -134,6 +191,29 @@ export const jobProgressSchema = z
   .openapi('JobProgress');
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 
+/** What a test expects: a return value, or an exception (`raises`, with `match` in its message). */
+export const testExpectationSchema = z.strictObject({
+  expectedOutput: z.unknown().optional().describe('absent when the test expects an exception'),
+  raises: z.string().optional(),
+  match: z.string().optional(),
+});
+export type TestExpectation = z.infer<typeof testExpectationSchema>;
+
+/**
+ * A model-written test that a repair changed: the implementer may correct the expected result of a
+ * test written before the code, only with a reason; the client's acceptance examples are never changed.
+ */
+export const testCorrectionSchema = z
+  .strictObject({
+    test: z.string().describe('the test as validation names it, e.g. "test 2"'),
+    attempt: z.number().int().positive().describe('the implementation attempt that made the correction'),
+    before: testExpectationSchema,
+    after: testExpectationSchema,
+    reason: z.string().describe('why the test, not the code, was wrong'),
+  })
+  .openapi('TestCorrection');
+export type TestCorrection = z.infer<typeof testCorrectionSchema>;
+
 export const toolFileSchema = z
   .strictObject({
     toolId: z.string().describe('MongoDB ObjectId as a 24-hex string'),
@@ -149,6 +229,10 @@ export const toolFileSchema = z
       .optional()
       .describe('every test the tool passed; `source: "client"` marks the requirement’s acceptance examples'),
     modelUsage: modelUsageSchema.optional().describe('the model calls made for this tool'),
+    testCorrections: z
+      .array(testCorrectionSchema)
+      .optional()
+      .describe('the model’s tests that a repair corrected, each with its reason (absent: none were)'),
   })
   .openapi('ToolFile');
 export type ToolFile = z.infer<typeof toolFileSchema>;
@@ -158,6 +242,10 @@ export const toolGenerationFailureShape = z.strictObject({
   toolRequirement: toolRequirementSchema,
   error: z.string(),
   code: z.string().optional().describe('what kind of failure, e.g. GENERATION_TIMEOUT or VALIDATION_FAILED'),
+  lastReply: z
+    .string()
+    .optional()
+    .describe('the start of the model’s last unusable reply, when such a reply ended the tool'),
 });
 export const toolGenerationFailureSchema = toolGenerationFailureShape.openapi('ToolGenerationFailure');
 export type ToolGenerationFailure = z.infer<typeof toolGenerationFailureSchema>;

@@ -41,25 +41,62 @@ export const toolVersionSchema = z.strictObject({
 export const testCaseSources = ['model', 'client'] as const;
 export type TestCaseSource = (typeof testCaseSources)[number];
 
-/** A test a tool is validated against, as the pipeline and the sandbox carry it. */
-export const testCaseSchema = z.strictObject({
-  input: z.record(z.string(), z.unknown()),
-  expectedOutput: z.unknown(),
-  tolerance: z.number().min(0),
-  /** absent in drafts made before acceptance examples existed: the model's */
-  source: z.enum(testCaseSources).optional(),
-});
+/** A Python exception class a test expects, by name: "ValueError", or dotted, "json.JSONDecodeError". */
+export const exceptionNameSchema = z
+  .string({ error: 'must be a string' })
+  .max(200, 'must be at most 200 characters')
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'must be a Python exception class name, e.g. "ValueError" or "json.JSONDecodeError"',
+  );
+export const MAX_MATCH_CHARS = 1_000;
+
+/**
+ * A test a tool is validated against, as the pipeline and the sandbox carry it: called with
+ * `input`, the tool returns `expectedOutput` (numbers within `tolerance`), or, with `raises`, it
+ * raises that exception (that class or a subclass, by name; a dotted name by its last part) with
+ * `match` in its message when given; `expectedOutput` is then absent.
+ */
+export const testCaseSchema = z
+  .strictObject({
+    input: z.record(z.string(), z.unknown()),
+    expectedOutput: z.unknown().optional(),
+    tolerance: z.number().min(0),
+    /** absent in drafts made before acceptance examples existed: the model's */
+    source: z.enum(testCaseSources).optional(),
+    raises: exceptionNameSchema.optional(),
+    match: z.string().max(MAX_MATCH_CHARS).optional(),
+  })
+  .refine((testCase) => testCase.raises === undefined || testCase.expectedOutput === undefined, {
+    message: 'a test expects either an output or an exception, not both',
+    path: ['raises'],
+  })
+  .refine((testCase) => testCase.match === undefined || testCase.raises !== undefined, {
+    message: 'is only meaningful with raises',
+    path: ['match'],
+  });
 export type TestCase = z.infer<typeof testCaseSchema>;
 
-/** A tool's test as the API shows it: the model's own tests read as they always have (no `source`). */
+/**
+ * A tool's test as the API shows it: the model's own tests read as they always have (no `source`),
+ * an ordinary test as it always has; a test that expects an exception has `raises` (and `match`)
+ * instead of `expectedOutput` and `tolerance`.
+ */
 export const toolTestCaseSchema = z.strictObject({
   input: z.record(z.string(), z.unknown()),
-  expectedOutput: z.unknown(),
+  expectedOutput: z.unknown().optional().describe('absent when the test expects an exception (`raises`)'),
   tolerance: z.number().optional(),
   source: z
     .enum(['client'])
     .optional()
     .describe('"client": one of the requirement’s acceptance examples; absent: a test the model wrote'),
+  raises: z
+    .string()
+    .optional()
+    .describe(
+      'the exception the tool must raise for that input: its class or a base class, by name (a dotted name by its last part)',
+    ),
+  match: z.string().optional().describe('with `raises`: a substring its message must contain'),
 });
 
 /** What making a tool cost in model calls: every call the model answered for it, unusable replies included. */
@@ -68,6 +105,12 @@ export const modelUsageSchema = z
     modelCalls: countSchema.describe('calls the model answered (a refused request, e.g. a 429, is not counted)'),
     promptTokens: countSchema,
     completionTokens: countSchema,
+    models: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'the models those calls asked, in the order first asked (absent for tools made before it was recorded)',
+      ),
   })
   .openapi('ModelUsage');
 export type ModelUsage = z.infer<typeof modelUsageSchema>;

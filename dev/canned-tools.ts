@@ -1,8 +1,11 @@
+import type { AcceptanceExample, ToolRequirement } from '../contract';
+import { TESTS_WRITTEN_APART } from '../llm/prompts';
+import { toImplementedTool, toolImplementationSchema, type ImplementedTool } from '../llm/schemas';
 import type { ModelCall, ModelReply, ModelScript } from './scripted-model';
 
 /** What a sensible model answers for the seed's molecular-weight requirement. */
 
-export const molecularWeightPlan = {
+const molecularWeightPlanShape = {
   functionName: 'calculate_molecular_weight',
   summary: 'Calculate the molecular weight of a compound from its SMILES string using RDKit.',
   parameters: [{ name: 'smiles', type: 'str', description: 'SMILES string of the molecule' }],
@@ -70,12 +73,77 @@ export const molecularWeightImplementation = implementationReply(molecularWeight
   { input: { smiles: 'O' }, expected: { molecular_weight: 18.015 }, tolerance: 0.01 },
 ]);
 
+/** An implementation reply's tests as the planner writes them, with the plan, before any code (contract/tool-plan.ts). */
+export function plannedTests(implementation: object) {
+  const { testCases } = implementation as {
+    testCases: { inputJson: string; expectedOutputJson: string; tolerance: number }[];
+  };
+  return testCases.map((testCase) => ({
+    inputJson: testCase.inputJson,
+    reasoning: 'worked out by hand from the requirement',
+    expectedOutputJson: testCase.expectedOutputJson,
+    raises: null,
+    match: null,
+    tolerance: testCase.tolerance,
+  }));
+}
+
+/** The canned tool with the tests of its first implementation in its plan, where the planner writes them. */
+export function withTestsInPlan(tool: CannedTool): CannedTool {
+  return { ...tool, plan: { ...tool.plan, testCases: plannedTests(tool.implementations[0]!) } };
+}
+
+export const molecularWeightPlan = {
+  ...molecularWeightPlanShape,
+  testCases: plannedTests(molecularWeightImplementation),
+};
+
+/**
+ * An implementation as the prompt asks for it: with its own tests when the plan had none (the
+ * compatibility path), else the code and schemas only, and on a repair no test corrections.
+ */
+export function implementationAnswer(call: ModelCall, implementation: object): object {
+  const system = call.messages.find((message) => message.role === 'system')?.content ?? '';
+  if (!system.includes(TESTS_WRITTEN_APART)) return implementation;
+  const { testCases: _tests, ...codeOnly } = implementation as { testCases?: unknown };
+  return attemptOf(call) > 1 ? { testCorrections: [], ...codeOnly } : codeOnly;
+}
+
+/**
+ * The seed's "invalid SMILES → error" as an acceptance example: the molecular-weight code raises a
+ * ValueError ("Invalid SMILES string: …") for it, so a tool made from it passes the example.
+ */
+export const invalidSmilesExample = {
+  input: { smiles: 'not-a-molecule' },
+  raises: 'ValueError',
+  match: 'Invalid SMILES',
+} satisfies AcceptanceExample;
+
+/** The seed's molecular-weight requirement with acceptance examples, one of them expecting the error. */
+export const molecularWeightRequirementWithErrorExample = {
+  description: 'Calculate the molecular weight of a chemical compound from its SMILES string. Please use RDKit.',
+  input: 'SMILES string of the molecule',
+  output: 'molecular weight; an invalid SMILES string is a ValueError',
+  examples: [{ input: { smiles: 'CCO' }, output: { molecular_weight: 46.069 }, tolerance: 0.01 }, invalidSmilesExample],
+} satisfies ToolRequirement;
+
+/**
+ * The molecular-weight implementation as the draft validation gets for that requirement: the two
+ * acceptance examples (the second expecting the ValueError), then its own two tests. It passes.
+ */
+export const molecularWeightDraftWithErrorTest: ImplementedTool = toImplementedTool(
+  toolImplementationSchema.parse(molecularWeightImplementation),
+  molecularWeightRequirementWithErrorExample.examples,
+);
+
 /** Answers each structured step with the molecular-weight tool, whatever the requirement. */
 export function molecularWeightScript(options: { delayMs?: number } = {}): ModelScript {
   return (call: ModelCall): ModelReply => {
     const delayMs = options.delayMs;
     if (call.schemaName === 'tool_plan') return { json: molecularWeightPlan, delayMs };
-    if (call.schemaName === 'tool_implementation') return { json: molecularWeightImplementation, delayMs };
+    if (call.schemaName === 'tool_implementation') {
+      return { json: implementationAnswer(call, molecularWeightImplementation), delayMs };
+    }
     return { status: 400, error: `the scripted model has no answer for schema ${call.schemaName}` };
   };
 }
@@ -119,7 +187,8 @@ export function catalogueScript(
     if (call.schemaName === 'tool_plan') return { json: tool.plan, delayMs: options.delayMs };
     if (call.schemaName === 'tool_implementation') {
       const index = Math.min(attemptOf(call), tool.implementations.length) - 1;
-      return { json: followPlannedName(tool, tool.implementations[index]!, text), delayMs: options.delayMs };
+      const implementation = implementationAnswer(call, tool.implementations[index]!);
+      return { json: followPlannedName(tool, implementation, text), delayMs: options.delayMs };
     }
     return { status: 400, error: `the scripted model has no answer for schema ${call.schemaName}` };
   };
@@ -131,22 +200,24 @@ export const molecularWeightTool: CannedTool = {
   implementations: [molecularWeightImplementation],
 };
 
+const averageMassImplementations = [
+  implementationReply(
+    molecularWeightCode
+      .replace('def calculate_molecular_weight', 'def average_molecular_mass')
+      .replace('Descriptors.MolWt(mol)', 'Descriptors.ExactMolWt(mol)'),
+    [{ input: { smiles: 'CCO' }, expected: { molecular_weight: 46.069 }, tolerance: 0.01 }],
+  ),
+  implementationReply(molecularWeightCode.replace('def calculate_molecular_weight', 'def average_molecular_mass'), [
+    { input: { smiles: 'CCO' }, expected: { molecular_weight: 46.069 }, tolerance: 0.01 },
+  ]),
+];
+
 /** First attempt uses the monoisotopic mass (46.042) where the tests expect the average weight: a repair fixes it. */
-export const molecularWeightNeedingRepair: CannedTool = {
+export const molecularWeightNeedingRepair: CannedTool = withTestsInPlan({
   matches: /average molecular mass/i,
-  plan: { ...molecularWeightPlan, functionName: 'average_molecular_mass' },
-  implementations: [
-    implementationReply(
-      molecularWeightCode
-        .replace('def calculate_molecular_weight', 'def average_molecular_mass')
-        .replace('Descriptors.MolWt(mol)', 'Descriptors.ExactMolWt(mol)'),
-      [{ input: { smiles: 'CCO' }, expected: { molecular_weight: 46.069 }, tolerance: 0.01 }],
-    ),
-    implementationReply(molecularWeightCode.replace('def calculate_molecular_weight', 'def average_molecular_mass'), [
-      { input: { smiles: 'CCO' }, expected: { molecular_weight: 46.069 }, tolerance: 0.01 },
-    ]),
-  ],
-};
+  plan: { ...molecularWeightPlanShape, functionName: 'average_molecular_mass' },
+  implementations: averageMassImplementations,
+});
 
 const temperatureCode = `def convert_temperature(value: float, from_unit: str, to_unit: str) -> dict:
     """Convert a temperature between Celsius (C), Fahrenheit (F) and Kelvin (K)."""
@@ -157,7 +228,7 @@ const temperatureCode = `def convert_temperature(value: float, from_unit: str, t
     return {"value": from_kelvin[to_unit](to_kelvin[from_unit](value)), "unit": to_unit}
 `;
 
-export const temperatureTool: CannedTool = {
+export const temperatureTool: CannedTool = withTestsInPlan({
   matches: /temperature/i,
   plan: {
     functionName: 'convert_temperature',
@@ -194,10 +265,10 @@ export const temperatureTool: CannedTool = {
       ],
     },
   ],
-};
+});
 
 /** No code can predict the next lottery draw: every attempt fails its own test. */
-export const impossibleTool: CannedTool = {
+export const impossibleTool: CannedTool = withTestsInPlan({
   matches: /lottery/i,
   plan: {
     functionName: 'predict_lottery_numbers',
@@ -221,7 +292,7 @@ export const impossibleTool: CannedTool = {
       ],
     },
   ],
-};
+});
 
 export const standardCatalogue: CannedTool[] = [
   molecularWeightNeedingRepair,

@@ -1,4 +1,10 @@
-import { catalogueScript, molecularWeightScript, standardCatalogue, type CannedTool } from './canned-tools';
+import {
+  catalogueScript,
+  molecularWeightScript,
+  standardCatalogue,
+  withTestsInPlan,
+  type CannedTool,
+} from './canned-tools';
 import type { ModelScript } from './scripted-model';
 
 /**
@@ -39,8 +45,9 @@ interface CannedSpec {
   implementations: Implementation[];
 }
 
+/** The model's tests of the first implementation come with the plan, written before the code. */
 function cannedTool(spec: CannedSpec): CannedTool {
-  return {
+  return withTestsInPlan({
     matches: spec.matches,
     plan: {
       functionName: spec.functionName,
@@ -60,7 +67,7 @@ function cannedTool(spec: CannedSpec): CannedTool {
         tolerance: test.tolerance ?? 0,
       })),
     })),
-  };
+  });
 }
 
 const objectSchema = (properties: Record<string, object>) => ({

@@ -1,5 +1,7 @@
 import {
   openAiFunctionName,
+  STRICT_SCHEMA_FORMATS as STRICT_FORMATS,
+  STRICT_SCHEMA_KEYWORDS as STRICT_KEYWORDS,
   type ChatCompletionsFunction,
   type FunctionFormat,
   type OpenAiFunction,
@@ -10,36 +12,6 @@ import { asObjectSchema } from './json-schema';
 /** A tool as an OpenAI function tool: the Responses API's shape, or the Chat Completions API's. */
 export type { ChatCompletionsFunction, OpenAiFunction };
 
-/**
- * What strict mode accepts (OpenAI's "supported schemas" for Structured Outputs): any other
- * keyword (allOf, oneOf, not, if/then/else, minLength, patternProperties, default, …) makes the
- * API reject a strict function, so such a schema is offered with strict: false.
- */
-const STRICT_KEYWORDS = new Set([
-  'type',
-  'properties',
-  'required',
-  'additionalProperties',
-  'items',
-  'enum',
-  'const',
-  'anyOf',
-  '$ref',
-  '$defs',
-  'definitions',
-  'description',
-  'title',
-  'pattern',
-  'format',
-  'multipleOf',
-  'minimum',
-  'maximum',
-  'exclusiveMinimum',
-  'exclusiveMaximum',
-  'minItems',
-  'maxItems',
-]);
-const STRICT_FORMATS = new Set(['date-time', 'time', 'date', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid']);
 /** strict mode allows this many levels of nested objects */
 const STRICT_MAX_OBJECT_DEPTH = 10;
 

@@ -41,6 +41,11 @@ import traceback
 
 REPLY_FD = 3
 READY_LINE = b"TOOLSMITH-HARNESS-READY\n"
+TOOL_PATH = "/tmp/tool/generated_tool.py"
+# A tool's traceback as tests report it: the last lines of its own frames, capped.
+TRACEBACK_LINES = 20
+TRACEBACK_LINE_CHARS = 400
+TRACEBACK_CHARS = 2000
 WORKER_PID = None
 LIMITS = {}
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -156,9 +161,48 @@ def limit_hint(kind):
     return ""
 
 
-def describe_exception(error):
-    frames = traceback.format_exception(type(error), error, error.__traceback__)
-    described = {"type": type(error).__name__, "message": str(error), "traceback": "".join(frames)[-4000:]}
+def trim_stack(stack):
+    """The frames of the tool's own module, and the innermost frame when it is elsewhere (a library
+    the tool called): none of the harness's. A module that did not even compile has none."""
+    frames = [frame for frame in stack if frame.filename == TOOL_PATH]
+    if frames and stack[-1].filename != TOOL_PATH:
+        frames.append(stack[-1])
+    return traceback.StackSummary.from_list(frames)
+
+
+def tool_traceback(error):
+    """The traceback of a tool's exception as a model can use it for a repair: its chain (cause,
+    context) kept, only the tool's frames, the last TRACEBACK_LINES lines (each cut at
+    TRACEBACK_LINE_CHARS), at most TRACEBACK_CHARS (and the marks of what was cut)."""
+    described = traceback.TracebackException.from_exception(error)
+    pending, seen = [described], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.stack = trim_stack(current.stack)
+        pending += [linked for linked in (current.__cause__, current.__context__) if linked is not None]
+        pending += getattr(current, "exceptions", None) or []  # an ExceptionGroup's members
+    lines = "".join(described.format()).rstrip("\n").split("\n")[-TRACEBACK_LINES:]
+    cut = [line if len(line) <= TRACEBACK_LINE_CHARS else f"{line[:TRACEBACK_LINE_CHARS]}…" for line in lines]
+    text = "\n".join(cut)
+    if len(text) > TRACEBACK_CHARS:
+        _, newline, rest = text[-TRACEBACK_CHARS:].partition("\n")
+        text = "…\n" + rest if newline and rest else "…" + text[-TRACEBACK_CHARS:]
+    return text
+
+
+def describe_exception(error, full=False):
+    """`full`: the whole traceback (the harness's own frames too), for a failure of the harness."""
+    if full:
+        trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:]
+    else:
+        try:
+            trace = tool_traceback(error)
+        except BaseException:  # never lose the exception over its traceback
+            trace = "".join(traceback.format_exception_only(type(error), error))[-TRACEBACK_CHARS:]
+    described = {"type": type(error).__name__, "message": str(error), "traceback": trace}
     kind = limit_of(error)
     if kind:
         described["limit"] = kind
@@ -176,11 +220,10 @@ def invoke(function, arguments):
 
 
 def load_function(source, function_name):
-    os.makedirs("/tmp/tool", exist_ok=True)
-    path = "/tmp/tool/generated_tool.py"
-    with open(path, "w") as handle:
+    os.makedirs(os.path.dirname(TOOL_PATH), exist_ok=True)
+    with open(TOOL_PATH, "w") as handle:
         handle.write(source)
-    spec = importlib.util.spec_from_file_location("generated_tool", path)
+    spec = importlib.util.spec_from_file_location("generated_tool", TOOL_PATH)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -207,6 +250,20 @@ def matches(actual, expected, tolerance):
     return actual == expected
 
 
+def raised_as_expected(error, expected, match):
+    """`expected` names the exception's class or one of its bases (a dotted name by its last part,
+    "json.JSONDecodeError"); `match`, when given, is a substring of its message."""
+    name = expected.rsplit(".", 1)[-1]
+    if not any(cls.__name__ == name for cls in type(error).__mro__):
+        return False
+    if match is None:
+        return True
+    try:
+        return match in str(error)
+    except BaseException:  # an exception whose message cannot even be made has not the one expected
+        return False
+
+
 def to_json_value(value):
     """Round-trips through JSON: what a client of the tool would receive."""
     return json.loads(json.dumps(value, allow_nan=True))
@@ -219,16 +276,28 @@ def run_tests(request):
         return {"loaded": False, "loadError": describe_exception(error), "results": []}
     results = []
     for index, case in enumerate(request["testCases"]):
+        expected_error = case.get("raises")
         try:
             raw = invoke(function, case["input"])
         except BaseException as error:
-            results.append({"index": index, "outcome": "exception", "error": describe_exception(error)})
+            if expected_error is None:
+                results.append({"index": index, "outcome": "exception", "error": describe_exception(error)})
+            elif raised_as_expected(error, expected_error, case.get("match")):
+                results.append({"index": index, "outcome": "pass"})
+            else:
+                results.append({"index": index, "outcome": "wrong_exception", "error": describe_exception(error)})
             continue
         try:
             actual = to_json_value(raw)
         except (TypeError, ValueError, RecursionError) as error:
+            if expected_error is not None:  # it returned normally, which is what is wrong
+                results.append({"index": index, "outcome": "no_exception", "actual": repr(raw)[:2000]})
+                continue
             results.append({"index": index, "outcome": "not_serializable", "actual": repr(raw)[:2000],
                             "error": describe_exception(error)})
+            continue
+        if expected_error is not None:
+            results.append({"index": index, "outcome": "no_exception", "actual": actual})
             continue
         outcome = "pass" if matches(actual, case["expectedOutput"], case["tolerance"]) else "mismatch"
         results.append({"index": index, "outcome": outcome, "actual": actual})
@@ -265,7 +334,7 @@ def run_worker(request, preloaded_address_space=0, require_filter=False):
             raise OSError("the sandbox cannot install its system-call filter")
         payload = MODES[request["mode"]](request)
     except BaseException as error:
-        payload = {"harnessError": describe_exception(error)}
+        payload = {"harnessError": describe_exception(error, full=True)}
     reply(payload)
 
 

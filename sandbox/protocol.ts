@@ -13,17 +13,29 @@ export interface PythonError {
   type: string;
   /** with a limit, ends in a hint for the model, e.g. "(the sandbox allows 2048 MB of memory)" */
   message: string;
+  /**
+   * In a test run and a call: the tool's own frames (and the innermost frame, when it is in a
+   * library), the last ~20 lines, at most ~2 KB. In a harnessError: the whole traceback.
+   */
   traceback: string;
   /** the sandbox limit this exception most likely comes from (MemoryError, fork/thread EAGAIN, EFBIG/ENOSPC) */
   limit?: SandboxLimitKind;
 }
 
-export type TestOutcome = 'pass' | 'mismatch' | 'exception' | 'not_serializable';
+/**
+ * pass: returned the expected output, or raised as `raises` expects; mismatch: returned another
+ * value; exception: raised where it should return; not_serializable: returned a value that is not
+ * JSON; no_exception: returned where it should raise; wrong_exception: raised another exception than
+ * `raises` names, or one whose message lacks `match`.
+ */
+export type TestOutcome = 'pass' | 'mismatch' | 'exception' | 'not_serializable' | 'no_exception' | 'wrong_exception';
 
 export interface TestResult {
   index: number;
   outcome: TestOutcome;
+  /** what it returned (pass and mismatch of an output test, no_exception); the repr when not_serializable */
   actual?: unknown;
+  /** what it raised (exception, wrong_exception) or why its value is not JSON (not_serializable) */
   error?: PythonError;
 }
 

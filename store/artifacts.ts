@@ -4,10 +4,11 @@ import { objectIdOfKey } from './ids';
 import { fromStorable, toStorable } from './storable-json';
 
 /**
- * Large intermediate payloads (documentation found, implementation drafts) live here and travel
- * through the workflow as ids, so workflow histories stay small and open fast in the Web UI.
+ * Large intermediate payloads (documentation found, implementation drafts, what validating a draft
+ * found) live here and travel through the workflow as ids, so workflow histories stay small and
+ * open fast in the Web UI.
  */
-export type ArtifactKind = 'docs' | 'implementation';
+export type ArtifactKind = 'docs' | 'implementation' | 'validation';
 
 interface ArtifactDocument {
   _id: ObjectId;
@@ -22,7 +23,7 @@ interface ArtifactDocument {
 
 export function createArtifactStore(db: Db) {
   const artifacts = db.collection<ArtifactDocument>('artifacts');
-  return {
+  const store = {
     async save(artifact: {
       jobId: string;
       requirementIndex: number;
@@ -59,7 +60,21 @@ export function createArtifactStore(db: Db) {
       if (!artifact) throw new Error(`artifact ${kind} ${id} is missing`);
       return fromStorable(artifact.content) as T;
     },
+
+    /** Saves what is derived from the artifact `originId` (e.g. a draft's validation) under its job and requirement. */
+    async saveBeside(
+      originId: string,
+      artifact: { kind: ArtifactKind; key: string; content: unknown },
+    ): Promise<string> {
+      const origin = await artifacts.findOne(
+        { _id: new ObjectId(originId) },
+        { projection: { job_id: 1, requirement_index: 1 } },
+      );
+      if (!origin) throw new Error(`artifact ${originId} is missing`);
+      return store.save({ ...artifact, jobId: origin.job_id, requirementIndex: origin.requirement_index });
+    },
   };
+  return store;
 }
 
 export type ArtifactStore = ReturnType<typeof createArtifactStore>;

@@ -40,6 +40,8 @@ export interface ToolFailureDocument {
   tool_requirement: ToolRequirementDocument;
   code: string;
   error: string;
+  /** the start of the model's last unusable reply, when such a reply ended the tool */
+  last_reply?: string;
 }
 
 export interface SessionDocument {
@@ -48,6 +50,8 @@ export interface SessionDocument {
   tenant_id?: string;
   /** the job's `options.reuse`, so a retry reuses (or not) as the job did */
   reuse_tools?: boolean;
+  /** the job's `options.model`, so a retry asks the model the job did (absent: the configured ones) */
+  model?: string;
   job_id: string;
   user_id: string | null;
   client_session_id: string | null;
@@ -74,10 +78,31 @@ export interface SessionDocument {
 
 export interface TestCaseDocument {
   input: Record<string, unknown>;
-  expected_output: unknown;
+  /** absent when the test expects an exception (`raises`) */
+  expected_output?: unknown;
   tolerance: number;
   /** client: one of the requirement's acceptance examples (absent in tools made before them: the model's) */
   source?: TestCaseSource;
+  /** the exception the tool must raise for `input`: its class or a base class, by name */
+  raises?: string;
+  /** with `raises`: a substring of the exception's message */
+  match?: string;
+}
+
+/** What a test expects: a return value, or an exception (with a substring of its message). */
+export interface TestExpectationDocument {
+  expected_output?: unknown;
+  raises?: string;
+  match?: string;
+}
+
+/** A repair's correction of a model-written test: which test, in which attempt, from what to what, and why. */
+export interface TestCorrectionDocument {
+  test: string;
+  attempt: number;
+  before: TestExpectationDocument;
+  after: TestExpectationDocument;
+  reason: string;
 }
 
 /** Model calls answered and their tokens, summed from `agent_sessions`. */
@@ -85,6 +110,8 @@ export interface ModelUsageDocument {
   calls: number;
   prompt_tokens: number;
   completion_tokens: number;
+  /** a tool's: the models its calls asked, in the order first asked (absent before it was recorded) */
+  models?: string[];
 }
 
 /** Until API keys name clients, every job, session and tool belongs to this one. */
@@ -112,6 +139,8 @@ export interface ToolDocument {
   repair_rounds?: number;
   /** the model calls made for the tool in the run that made it (absent in tools made before it was recorded) */
   model_usage?: ModelUsageDocument;
+  /** the model-written tests its repairs corrected, each with its reason (absent: none were) */
+  test_corrections?: TestCorrectionDocument[];
   deprecated_at?: Date;
   session_id: ObjectId;
   job_id: string;

@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { createAgentSessionStore } from './agent-sessions';
 import { createApiKeyStore } from './api-keys';
 import { createArtifactStore } from './artifacts';
+import { createCallBudgetStore } from './call-budgets';
 import { createJobSubmissionStore } from './job-submissions';
 import { createRunningJobStore } from './running-jobs';
 import { createSessionStore } from './sessions';
@@ -16,6 +17,7 @@ export function createStores(db: Db) {
     apiKeys: createApiKeyStore(db),
     jobSubmissions: createJobSubmissionStore(db),
     runningJobs: createRunningJobStore(db),
+    callBudgets: createCallBudgetStore(db),
   };
 }
 

@@ -25,6 +25,8 @@ export interface SessionMirror {
   sessionId: string;
   tenantId: string;
   reuseTools: boolean;
+  /** the job's options.model, when it named one */
+  model?: string;
   userId: string | null;
   clientSessionId: string | null;
   toolRequirements: ToolRequirementDocument[];
@@ -136,6 +138,7 @@ export function createSessionStore(db: Db) {
             client_session_id: state.clientSessionId,
             tenant_id: state.tenantId,
             reuse_tools: state.reuseTools,
+            ...(state.model === undefined ? {} : { model: state.model }),
           },
           $setOnInsert: {
             job_id: state.jobId,

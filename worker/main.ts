@@ -1,9 +1,9 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit, type Config } from '../config';
 import { findFreePort } from '../infra/child-process';
-import { createLogger } from '../observability/logger';
+import { createLogger, type Logger } from '../observability/logger';
 import { createToolsmithWorkers } from './create-worker';
-import { createWorkerDependencies } from './dependencies';
+import { createWorkerDependencies, type WorkerDependencies } from './dependencies';
 import { temporalLoggerOf } from './runtime-logger';
 
 /**
@@ -16,6 +16,31 @@ async function temporalMetricsUrl(config: Config): Promise<string> {
   return `http://127.0.0.1:${port}/metrics`;
 }
 
+/**
+ * Asks the configured model for one small plan, in the background once the worker polls: its
+ * answer says in the log whether jobs can work (and `auto` has found the endpoint's mode before
+ * the first job). A failure is a warning, never a reason to stop: the endpoint may come up later.
+ */
+function probeModelInBackground(dependencies: WorkerDependencies, logger: Logger, signal: AbortSignal): void {
+  dependencies.probeModel(signal).then(
+    (result) => {
+      const summary = `${result.model} at ${result.endpoint}`;
+      if (result.usable) {
+        logger.info(
+          { modelProbe: result },
+          `model probe: ${summary} answers (structured output ${result.structuredOutput}, ${result.latencyMs} ms)`,
+        );
+      } else if (!signal.aborted) {
+        logger.warn(
+          { modelProbe: result },
+          `model probe: ${summary} is not usable: ${result.problem} (jobs fail until it is; see npx toolsmith doctor)`,
+        );
+      }
+    },
+    (error: unknown) => logger.warn(`model probe failed: ${(error as Error)?.message ?? String(error)}`),
+  );
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logging);
@@ -24,7 +49,7 @@ async function main(): Promise<void> {
     logger: temporalLoggerOf(logger),
     telemetryOptions: { metrics: { prometheus: { bindAddress: new URL(sdkMetricsUrl).host } } },
   });
-  const dependencies = await createWorkerDependencies(config);
+  const dependencies = await createWorkerDependencies(config, { logger });
   try {
     await dependencies.sandboxes.verify(); // starts the first warm sandbox, too
   } catch (error) {
@@ -40,8 +65,11 @@ async function main(): Promise<void> {
     // Searches retry the build; until it works, tools that need documentation fail with a clear error.
     logger.warn(`could not build the documentation index: ${(error as Error).message}`);
   }
-  if (!config.llm.apiKey) {
-    logger.warn('OPENAI_API_KEY is not set; every job will fail with AI_SERVICE_ERROR until it is.');
+  const modelConfigured = Boolean(config.llm.apiKey || config.llm.baseUrl);
+  if (!modelConfigured) {
+    logger.warn(
+      'OPENAI_API_KEY (or OPENAI_BASE_URL) is not set; every job will fail with AI_SERVICE_ERROR until it is.',
+    );
   }
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const workers = await createToolsmithWorkers({
@@ -54,9 +82,13 @@ async function main(): Promise<void> {
     { taskQueues: workers.taskQueues, metricsUrl: workers.metricsUrl },
     `polling task queues ${Object.values(workers.taskQueues).join(', ')} on ${config.temporal.address}; metrics on ${workers.metricsUrl}`,
   );
+  const probing = new AbortController();
   try {
-    await workers.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+    const running = workers.run(); // returns after SIGINT/SIGTERM, once in-flight tasks are done
+    if (modelConfigured) probeModelInBackground(dependencies, logger, probing.signal);
+    await running;
   } finally {
+    probing.abort(); // a probe still waiting for the endpoint must not keep the process alive
     await connection.close();
     await dependencies.close();
   }

@@ -115,13 +115,14 @@ export class JobState {
   }
 
   /** The tool failed; `toolId` is its kept failed draft, if there was one to keep. */
-  failed(index: number, reason: { code: string; message: string }, toolId?: string): void {
+  failed(index: number, reason: { code: string; message: string; lastReply?: string }, toolId?: string): void {
     if (toolId !== undefined) this.tools[index]!.toolId = toolId;
     this.failures.push({
       requirementIndex: index,
       toolRequirement: this.requirement(index),
       code: reason.code,
       error: reason.message,
+      ...(reason.lastReply === undefined ? {} : { lastReply: reason.lastReply }),
     });
     this.startStage(index, 'failed');
   }
@@ -182,6 +183,7 @@ export class JobState {
       sessionId: input.sessionId,
       tenantId: input.tenantId,
       reuseTools: input.options?.reuse ?? true,
+      ...(input.options?.model === undefined ? {} : { model: input.options.model }),
       clientId: input.clientId,
       clientSessionId: input.clientSessionId,
       toolRequirements: this.revision === this.runNumber * REVISIONS_PER_RUN + 1 ? input.requirements : null,

@@ -17,6 +17,18 @@ export interface FailureReason {
   message: string;
   /** the model service refused us (bad or missing key): retrying this job as it is cannot help */
   serviceRefused: boolean;
+  /** the start of the model's last unusable reply, when the failure carried one (the gateway's `details.lastReply`) */
+  lastReply?: string;
+}
+
+/** The most of a last reply a failure keeps (the gateway sends at most 2 KB). */
+export const MAX_LAST_REPLY_CHARS = 2_048;
+
+/** `details.lastReply` of an activity's ApplicationFailure (activities/failures.ts passes a ServiceError's details as its first). */
+function lastReplyOf(failure: ApplicationFailure): string | undefined {
+  const [details] = failure.details ?? [];
+  const lastReply = (details as { lastReply?: unknown } | null | undefined)?.lastReply;
+  return typeof lastReply === 'string' ? lastReply.slice(0, MAX_LAST_REPLY_CHARS) : undefined;
 }
 
 /** How one tool ended: its ref (made, kept or reused), or why it failed. */
@@ -43,7 +55,13 @@ export function failureReason(error: unknown, toolDeadlineMs: number): FailureRe
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
     const code = cause.type ?? 'INTERNAL_ERROR';
-    return { code, message: cause.message, serviceRefused: code === 'AI_SERVICE_ERROR' && cause.nonRetryable === true };
+    const lastReply = lastReplyOf(cause);
+    return {
+      code,
+      message: cause.message,
+      serviceRefused: code === 'AI_SERVICE_ERROR' && cause.nonRetryable === true,
+      ...(lastReply === undefined ? {} : { lastReply }),
+    };
   }
   return { code: 'INTERNAL_ERROR', message: (cause as Error)?.message ?? String(cause), serviceRefused: false };
 }

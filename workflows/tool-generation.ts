@@ -41,16 +41,25 @@ function registration(
   };
 }
 
+/** The job's own model for its model calls (`options.model`), or nothing: the worker's configured ones. */
+function modelOf(state: JobState): { model?: string } {
+  const model = state.input.options?.model;
+  return model === undefined ? {} : { model };
+}
+
 /** plan → search docs → implement → validate (→ repair, a bounded number of times) → register */
 async function generateTool(state: JobState, index: number, work: ToolWork): Promise<GeneratedToolRef> {
   const { jobId, workKey } = state;
   const requirement = state.requirement(index);
+  const { settings } = state.input;
+  const model = modelOf(state);
 
   state.startStage(index, 'planning');
   const planned = await callStage(
     'planTool',
-    { jobId, requirementIndex: index, requirement },
+    { jobId, requirementIndex: index, requirement, ...model },
     `plan requirement ${index + 1}`,
+    settings,
   );
   state.addTokens(planned.tokens);
   const plan: ToolPlan = { ...planned.plan, functionName: state.planned(index, planned.plan.functionName) };
@@ -64,16 +73,22 @@ async function generateTool(state: JobState, index: number, work: ToolWork): Pro
   );
 
   let validation: ValidateToolOutput | null = null;
-  for (let attempt = 1; attempt <= 1 + state.input.settings.maxRepairRounds; attempt += 1) {
+  for (let attempt = 1; attempt <= 1 + settings.maxRepairRounds; attempt += 1) {
     state.startAttempt(index, attempt);
     const repair: ImplementToolInput['repair'] =
       validation && validation.verdict !== 'passed' && work.lastDraftRef
-        ? { previousDraftRef: work.lastDraftRef, verdict: validation.verdict, problems: validation.problems }
+        ? {
+            previousDraftRef: work.lastDraftRef,
+            verdict: validation.verdict,
+            problems: validation.problems,
+            ...(validation.reportRef === undefined ? {} : { reportRef: validation.reportRef }),
+          }
         : null;
     const implemented: ImplementToolOutput = await callStage(
       'implementTool',
-      { jobId, workKey, requirementIndex: index, attempt, requirement, plan, docsRef, repair },
+      { jobId, workKey, requirementIndex: index, attempt, requirement, plan, docsRef, repair, ...model },
       `implement ${plan.functionName}, attempt ${attempt}`,
+      settings,
     );
     state.addTokens(implemented.tokens);
     work.lastDraftRef = implemented.draftRef;

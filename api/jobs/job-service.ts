@@ -1,7 +1,9 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectId } from 'mongodb';
-import { ServiceError } from '../../contract';
+import { isModelAllowed, type Config } from '../../config';
+import { invalidFields, ServiceError } from '../../contract';
+import { maxGatewayCallMs } from '../../llm/limits';
 import type { Stores } from '../../store';
 import type { SessionDocument } from '../../store/documents';
 import { newJobIds } from '../../store/ids';
@@ -38,6 +40,31 @@ export interface JobServiceDependencies {
   links: TemporalLinkSettings;
   generation: GenerationSettings;
   admission: JobAdmission;
+  /**
+   * What the API reads of the model settings: the models a job's `options.model` may name, and the
+   * request timeout its LLM activities' timeout derives from. Absent: any model, and the workflow's
+   * fixed LLM timeout.
+   */
+  llm?: JobLlmSettings;
+}
+
+export type JobLlmSettings = Pick<Config['llm'], 'requestTimeoutMs' | 'allowedModels'>;
+
+/**
+ * The settings a job runs with: the generation settings, and its LLM activities' start-to-close
+ * timeout, the longest one gateway call can take (every HTTP call it may make at LLM_REQUEST_TIMEOUT_MS).
+ */
+export function jobSettings(generation: GenerationSettings, llm?: JobLlmSettings): GenerationSettings {
+  return llm ? { ...generation, llmCallTimeoutMs: maxGatewayCallMs(llm.requestTimeoutMs) } : generation;
+}
+
+/** A job's `options.model` must be one LLM_ALLOWED_MODELS lists, when it lists any. */
+export function checkModelOption(request: ToolGenerationRequest, llm?: JobLlmSettings): void {
+  const model = request.options?.model;
+  if (model === undefined || !llm || isModelAllowed(llm, model)) return;
+  throw invalidFields([
+    { field: 'options.model', message: `must be one of the allowed models: ${(llm.allowedModels ?? []).join(', ')}` },
+  ]);
 }
 
 const RETRY_MIRROR_WAIT_MS = 5_000;
@@ -52,7 +79,10 @@ function newJobInput(
   return {
     ...fixed,
     tenantId: tenant,
-    options: { reuse: request.options?.reuse ?? true },
+    options: {
+      reuse: request.options?.reuse ?? true,
+      ...(request.options?.model === undefined ? {} : { model: request.options.model }),
+    },
     requirements: request.toolRequirements,
     clientId: request.metadata?.clientId ?? null,
     clientSessionId: request.metadata?.sessionId ?? null,
@@ -61,7 +91,8 @@ function newJobInput(
 }
 
 /** Jobs for the API's routes: Temporal first, the MongoDB mirror when Temporal cannot answer. */
-export function createJobService({ temporal, stores, links, generation, admission }: JobServiceDependencies) {
+export function createJobService({ temporal, stores, links, generation, admission, llm }: JobServiceDependencies) {
+  const settings = jobSettings(generation, llm);
   const mirror = createMirrorFallback(stores.sessions, stores.tools, links);
   const endedJobs = createEndedJobCache();
 
@@ -160,7 +191,7 @@ export function createJobService({ temporal, stores, links, generation, admissio
       jobId: submission.job_id,
       sessionId: submission.session_id.toHexString(),
       requestedAt: submission.created_at.toISOString(),
-      settings: generation,
+      settings,
     });
     if (!first) {
       // The first request may have died between its record and its start: starting again is a no-op otherwise.
@@ -178,13 +209,14 @@ export function createJobService({ temporal, stores, links, generation, admissio
 
   const service = {
     async submitJob(tenant: string, request: ToolGenerationRequest, idempotencyKey?: string): Promise<Submission> {
+      checkModelOption(request, llm);
       if (idempotencyKey !== undefined) return submitIdempotently(tenant, request, idempotencyKey);
       const { jobId, sessionId } = newJobIds();
       const input = newJobInput(tenant, request, {
         jobId,
         sessionId: sessionId.toHexString(),
         requestedAt: new Date().toISOString(),
-        settings: generation,
+        settings,
       });
       return started(tenant, input, await admitAndStart(input, tenant, false));
     },
@@ -237,13 +269,16 @@ export function createJobService({ temporal, stores, links, generation, admissio
       const input: JobInput = {
         jobId,
         tenantId: tenant,
-        options: { reuse: session.reuse_tools ?? true },
+        options: {
+          reuse: session.reuse_tools ?? true,
+          ...(session.model === undefined ? {} : { model: session.model }),
+        },
         sessionId: session._id.toHexString(),
         requirements: session.tool_requirements,
         clientId: session.user_id,
         clientSessionId: session.client_session_id,
         requestedAt: session.created_at.toISOString(),
-        settings: generation,
+        settings,
         previousRun: { runNumber: (session.run_number ?? 0) + 1, keptTools },
       };
       const answer = await started(tenant, input, await admitAndStart(input, tenant, false));

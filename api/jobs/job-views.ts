@@ -1,7 +1,22 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import type { ProgressDocument, SessionDocument, ToolDocument } from '../../store/documents';
-import type { GeneratedToolRef, JobInput, JobResult } from '../../workflows/definitions';
-import type { JobError, JobProgress, JobResponse, ToolFile } from '../../contract';
+import type {
+  ProgressDocument,
+  SessionDocument,
+  TestCorrectionDocument,
+  TestExpectationDocument,
+  ToolDocument,
+  ToolFailureDocument,
+} from '../../store/documents';
+import type { GeneratedToolRef, JobInput, JobResult, ToolFailure } from '../../workflows/definitions';
+import type {
+  JobError,
+  JobProgress,
+  JobResponse,
+  TestCorrection,
+  TestExpectation,
+  ToolFile,
+  ToolGenerationFailure,
+} from '../../contract';
 import { temporalUiLink } from '../temporal-links';
 import { toModelUsageView, toTestCaseViews } from '../tool-views';
 
@@ -45,6 +60,37 @@ export function toToolFile(tool: ToolDocument): ToolFile {
     createdAt: tool.created_at.toISOString(),
     testCases: toTestCaseViews(tool),
     ...(tool.model_usage ? { modelUsage: toModelUsageView(tool.model_usage) } : {}),
+    ...(tool.test_corrections?.length ? { testCorrections: tool.test_corrections.map(toTestCorrectionView) } : {}),
+  };
+}
+
+function toExpectationView(expectation: TestExpectationDocument): TestExpectation {
+  return expectation.raises === undefined
+    ? { expectedOutput: expectation.expected_output }
+    : { raises: expectation.raises, ...(expectation.match === undefined ? {} : { match: expectation.match }) };
+}
+
+export function toTestCorrectionView(correction: TestCorrectionDocument): TestCorrection {
+  return {
+    test: correction.test,
+    attempt: correction.attempt,
+    before: toExpectationView(correction.before),
+    after: toExpectationView(correction.after),
+    reason: correction.reason,
+  };
+}
+
+/** A failed tool as the job answer lists it, from the run's result or its mirrored session. */
+export function toFailureView(failure: ToolFailure | ToolFailureDocument): ToolGenerationFailure {
+  const [toolRequirement, lastReply] =
+    'toolRequirement' in failure
+      ? [failure.toolRequirement, failure.lastReply]
+      : [failure.tool_requirement, failure.last_reply];
+  return {
+    toolRequirement,
+    error: failure.error,
+    code: failure.code,
+    ...(lastReply === undefined ? {} : { lastReply }),
   };
 }
 
@@ -136,11 +182,7 @@ export function liveJobView(
           currentTool: null,
         },
         toolFiles,
-        failures: failures.map((failure) => ({
-          toolRequirement: failure.toolRequirement,
-          error: failure.error,
-          code: failure.code,
-        })),
+        failures: failures.map(toFailureView),
         summary,
       });
     }
@@ -163,11 +205,7 @@ export function mirroredJobView(session: SessionDocument, toolFiles: ToolFile[],
     ...(finished
       ? {
           toolFiles,
-          failures: session.failures.map((failure) => ({
-            toolRequirement: failure.tool_requirement,
-            error: failure.error,
-            code: failure.code,
-          })),
+          failures: session.failures.map(toFailureView),
           summary: session.summary ?? {
             totalRequested: session.progress.total,
             successful: session.progress.completed,

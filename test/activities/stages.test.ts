@@ -6,9 +6,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ObjectId } from 'mongodb';
 import { createActivities, type Activities } from '../../activities';
 import { loadConfig } from '../../config';
-import { toImplementedTool, toolImplementationSchema } from '../../llm/schemas';
+import { loadValidationReport } from '../../activities/validate';
+import { toTestCaseViews } from '../../api/tool-views';
+import { toImplementedTool, toolImplementationSchema, type ImplementedTool } from '../../llm/schemas';
 import { createWorkerDependencies, type WorkerDependencies } from '../../worker/dependencies';
-import { implementationReply, molecularWeightCode, molecularWeightPlan } from '../../dev/canned-tools';
+import {
+  implementationReply,
+  molecularWeightCode,
+  molecularWeightDraftWithErrorTest,
+  molecularWeightPlan,
+} from '../../dev/canned-tools';
 import { provisionedTools, startMongoServer, type MongoServer } from '../../dev/stack';
 
 function implementation(code: string, expected: unknown = { molecular_weight: 46.069 }) {
@@ -119,6 +126,130 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
         result.problems[0]!,
         /the output does not fit the output schema: output\.molecular_weight must be number/,
       );
+    });
+  });
+
+  describe('validateTool runs tests that expect an exception, and reports failures in full', () => {
+    const validateDraft = async (draft: ImplementedTool) =>
+      run(activities.validateTool, { functionName: 'calculate_molecular_weight', draftRef: await saveDraft(draft) });
+    const report = (output: { reportRef?: string }) => {
+      assert.ok(output.reportRef, 'a draft that did not pass has a report');
+      return loadValidationReport(dependencies.activities.stores.artifacts, output.reportRef);
+    };
+    /** the canned draft with another code: its tests are the client's two examples, then the model's two */
+    const withCode = (code: string): ImplementedTool => ({ ...molecularWeightDraftWithErrorTest, code });
+
+    it("passes the molecular-weight draft whose acceptance example expects the seed's invalid-SMILES ValueError", async () => {
+      assert.deepEqual(await validateDraft(molecularWeightDraftWithErrorTest), {
+        verdict: 'passed',
+        problems: [],
+        testsRun: 4,
+        testsPassed: 4,
+      });
+    });
+
+    it('fails a tool that returns where the example expects the ValueError, and saves what happened', async () => {
+      const lenient = molecularWeightCode.replace(
+        '        raise ValueError(f"Invalid SMILES string: {smiles}")',
+        '        return {"molecular_weight": 0.0}',
+      );
+      assert.notEqual(lenient, molecularWeightCode);
+      const result = await validateDraft(withCode(lenient));
+      assert.equal(result.verdict, 'wrong_values');
+      assert.deepEqual(result.problems, [
+        'acceptance example 2 (input {"smiles":"not-a-molecule"}): expected ValueError with a message containing "Invalid SMILES", but it returned {"molecular_weight":0} (the client\'s expected exception)',
+      ]);
+      assert.deepEqual([result.testsRun, result.testsPassed], [4, 3]);
+      const saved = await report(result);
+      assert.deepEqual(saved, {
+        verdict: 'wrong_values',
+        problems: result.problems,
+        testsRun: 4,
+        testsPassed: 3,
+        schemaProblems: [],
+        failedTests: [
+          {
+            name: 'acceptance example 2',
+            source: 'client',
+            input: { smiles: 'not-a-molecule' },
+            expected: { raises: 'ValueError', match: 'Invalid SMILES' },
+            outcome: 'no_exception',
+            actualOutput: { molecular_weight: 0 },
+            schemaViolations: [],
+          },
+        ],
+      });
+    });
+
+    it('fails a tool that raises another exception, naming both', async () => {
+      const wrong = molecularWeightCode.replace(
+        'raise ValueError(f"Invalid SMILES',
+        'raise TypeError(f"Invalid SMILES',
+      );
+      const result = await validateDraft(withCode(wrong));
+      assert.equal(result.verdict, 'wrong_values');
+      assert.match(
+        result.problems[0]!,
+        /^acceptance example 2 \(input .*\): expected ValueError with a message containing "Invalid SMILES", but it raised TypeError: Invalid SMILES string: not-a-molecule \(the client's expected exception\)$/,
+      );
+      const [failed] = (await report(result)).failedTests;
+      assert.equal(failed?.outcome, 'wrong_exception');
+      assert.equal(failed?.exception?.type, 'TypeError');
+      assert.match(
+        failed?.exception?.traceback ?? '',
+        /generated_tool\.py", line \d+, in calculate_molecular_weight\n\s+raise TypeError/,
+      );
+    });
+
+    it('saves a crash with its traceback, once per draft: a retried attempt gets the same report', async () => {
+      const crashing =
+        'def helper(smiles):\n    return {"molecular_weight": 1 / len(smiles[5:])}\n\n\ndef calculate_molecular_weight(smiles):\n    return helper(smiles)\n';
+      const draftRef = await saveDraft(implementation(crashing));
+      const input = { functionName: 'calculate_molecular_weight', draftRef };
+      const first = await run(activities.validateTool, input);
+      assert.equal(first.verdict, 'crashed');
+      assert.deepEqual(first.problems, ['test 1 (input {"smiles":"CCO"}): raised ZeroDivisionError: division by zero']);
+      const retried = await run(activities.validateTool, input);
+      assert.deepEqual(retried, first);
+      const saved = await report(first);
+      assert.equal(saved.failedTests.length, 1);
+      const [failed] = saved.failedTests;
+      assert.deepEqual(
+        { ...failed, exception: { ...failed!.exception, traceback: undefined } },
+        {
+          name: 'test 1',
+          source: 'model',
+          input: { smiles: 'CCO' },
+          expected: { output: { molecular_weight: 46.069 }, tolerance: 0.01 },
+          outcome: 'exception',
+          exception: { type: 'ZeroDivisionError', message: 'division by zero', traceback: undefined },
+          schemaViolations: [],
+        },
+      );
+      assert.match(
+        failed!.exception!.traceback,
+        /^Traceback \(most recent call last\):\n {2}File "\/tmp\/tool\/generated_tool\.py", line 6, in calculate_molecular_weight\n\s+return helper\(smiles\)\n[\s\S]*line 2, in helper\n[\s\S]*ZeroDivisionError: division by zero$/,
+      );
+    });
+
+    it("saves a module's load error with its traceback, and a schema violation with the test that broke it", async () => {
+      const broken = await validateDraft(withCode('import no_such_module\n'));
+      assert.equal(broken.verdict, 'crashed');
+      const brokenReport = await report(broken);
+      assert.deepEqual(brokenReport.failedTests, []);
+      assert.equal(brokenReport.loadError?.type, 'ModuleNotFoundError');
+      assert.match(brokenReport.loadError?.traceback ?? '', /line 1, in <module>\n\s+import no_such_module/);
+
+      const stringly = 'def calculate_molecular_weight(smiles):\n    return {"molecular_weight": "46.07"}\n';
+      const draftRef = await saveDraft({ ...implementation(stringly, { molecular_weight: '46.07' }) });
+      const violated = await run(activities.validateTool, { functionName: 'calculate_molecular_weight', draftRef });
+      assert.equal(violated.verdict, 'schema_violation');
+      const [failed] = (await report(violated)).failedTests;
+      assert.equal(failed?.outcome, 'pass');
+      assert.deepEqual(failed?.actualOutput, { molecular_weight: '46.07' });
+      assert.deepEqual(failed?.schemaViolations, [
+        'the output does not fit the output schema: output.molecular_weight must be number',
+      ]);
     });
   });
 
@@ -239,6 +370,30 @@ describe('activities, run in a MockActivityEnvironment against the real sandbox 
         .insertOne({ ...earlier, _id: legacyId, idempotency_key: 'job_register_test:legacy', version: 99 });
       const retried = await run(activities.registerTool, await registration('job_register_test:legacy', 'failed'));
       assert.equal(retried.toolId, legacyId.toHexString());
+    });
+
+    it('keeps a test that expects an exception with raises and match, and no expected output', async () => {
+      const input = {
+        ...(await registration('job_register_test:raises', 'failed')),
+        draftRef: await saveDraft(molecularWeightDraftWithErrorTest),
+      };
+      const stored = await run(activities.registerTool, input);
+      const tool = await dependencies.activities.stores.tools.findById(new ObjectId(stored.toolId));
+      assert.deepEqual(tool?.test_cases.slice(0, 2), [
+        { input: { smiles: 'CCO' }, expected_output: { molecular_weight: 46.069 }, tolerance: 0.01, source: 'client' },
+        {
+          input: { smiles: 'not-a-molecule' },
+          tolerance: 0,
+          source: 'client',
+          raises: 'ValueError',
+          match: 'Invalid SMILES',
+        },
+      ]);
+      assert.deepEqual(toTestCaseViews(tool!).slice(0, 3), [
+        { input: { smiles: 'CCO' }, expectedOutput: { molecular_weight: 46.069 }, tolerance: 0.01, source: 'client' },
+        { input: { smiles: 'not-a-molecule' }, source: 'client', raises: 'ValueError', match: 'Invalid SMILES' },
+        { input: { smiles: 'CCO' }, expectedOutput: { molecular_weight: 46.069 }, tolerance: 0.01 },
+      ]);
     });
   });
 });

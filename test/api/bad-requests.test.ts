@@ -112,6 +112,30 @@ describe('the API answers bad requests with clear 4xx ErrorResponses (shared/exa
     );
   });
 
+  it('rejects an acceptance example with both output and raises, or neither, naming the field', async () => {
+    const examplesOf = async (example: unknown) =>
+      postJson(jobs, { toolRequirements: [{ ...valid, examples: [example] }] });
+    const at = (field: string) => `toolRequirements.0.examples.0${field}`;
+    const cases: [unknown, string, RegExp][] = [
+      [{ input: { c: 1 }, output: 33.8, raises: 'ValueError' }, at('.raises'), /cannot be given with output/],
+      [{ input: { c: 1 } }, at('.output'), /is required \(or, instead, raises/],
+      [{ input: { c: 1 }, output: 33.8, match: 'too cold' }, at('.match'), /only allowed with raises/],
+      [{ input: { c: 1 }, raises: 'ValueError', tolerance: 0.1 }, at('.tolerance'), /an example that raises/],
+      [{ input: { c: 1 }, raises: 'not a class!' }, at('.raises'), /must be a Python exception class name/],
+      [{ input: { c: 1 }, raises: 7 }, at('.raises'), /must be a string/],
+      [
+        { input: { c: -300 }, raises: 'ValueError', expected: 'x' },
+        at(''),
+        /unknown field "expected" \(known: input, output, raises, match, tolerance\)/,
+      ],
+    ];
+    for (const [example, field, message] of cases) {
+      const answer = await examplesOf(example);
+      assertErrorResponse(answer, 400, 'INVALID_REQUEST', field);
+      assert.match(answer.body.error, message, JSON.stringify(example));
+    }
+  });
+
   it('answers an unknown job with 404 JOB_NOT_FOUND', async () => {
     const answer = await request(`${jobs}/job_000000000000000000000000`);
     assertErrorResponse(answer, 404, 'JOB_NOT_FOUND');

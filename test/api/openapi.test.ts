@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import { openApiDocument } from '../../api/openapi';
 import { startWebServer } from '../../api/web-server';
-import { molecularWeightScript } from '../../dev/canned-tools';
+import { invalidSmilesExample, molecularWeightScript } from '../../dev/canned-tools';
 import { loadExample } from '../../dev/examples';
 import { pollUntil, postJson, request } from '../../dev/http';
 import { FINISHED } from '../../dev/jobs';
@@ -84,8 +84,14 @@ describe('the OpenAPI document, generated from the zod contract', function () {
       const checker = createConformanceChecker(document);
       // Every request below goes through the helpers, so the conformance hook checks each answer.
       assert.equal((await request(`${api}/health`)).status, 200);
+      // The seed's request, with its invalid SMILES as an acceptance example: the answers show a test that raises.
+      const seed = loadExample<{ toolRequirements: object[] }>('molecular-weight.json');
       const created = await postJson(`${api}/jobs`, {
-        ...loadExample<object>('molecular-weight.json'),
+        ...seed,
+        toolRequirements: seed.toolRequirements.map((requirement) => ({
+          ...requirement,
+          examples: [invalidSmilesExample],
+        })),
         options: { reuse: false },
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -93,6 +99,7 @@ describe('the OpenAPI document, generated from the zod contract', function () {
       const { last } = await pollUntil(`${api}/jobs/${jobId}`, (answer) => FINISHED.includes(answer.body.status));
       assert.equal(last.body.status, 'completed', JSON.stringify(last.body));
       const toolId: string = last.body.toolFiles[0].toolId;
+      assert.deepEqual(last.body.toolFiles[0].testCases[0], { ...invalidSmilesExample, source: 'client' });
 
       const stream = await readEventStream(`${api}/jobs/${jobId}/events`);
       assert.equal(stream.status, 200);

@@ -73,6 +73,12 @@ function Outcome({ job }: { job: JobResponse }) {
                 <p class="failure-message">
                   {failure.code ? <code>{failure.code}</code> : null} {failure.error}
                 </p>
+                {failure.lastReply ? (
+                  <details class="failure-reply">
+                    <summary>The model’s last reply</summary>
+                    <pre class="code">{failure.lastReply}</pre>
+                  </details>
+                ) : null}
               </li>
             ))}
           </ul>

@@ -102,21 +102,39 @@ function Calling({ tool }: { tool: ToolView }) {
   );
 }
 
+type TestCaseView = ToolView['testCases'][number];
+
+/** What a test expects, in words: an exception (with part of its message), or nothing more to say. */
+function expectedException(testCase: TestCaseView): string | null {
+  if (testCase.raises === undefined) return null;
+  const match = testCase.match === undefined ? '' : ` with a message containing ${JSON.stringify(testCase.match)}`;
+  return `Expects the tool to raise ${testCase.raises}${match}.`;
+}
+
 function TestCases({ tool }: { tool: ToolView }) {
   if (tool.testCases.length === 0) return <p>This version has no test cases.</p>;
   return (
     <ol class="test-cases">
-      {tool.testCases.map((testCase, index) => (
-        <li key={index}>
-          <p class="hint">
-            {testCase.source === 'client' ? 'An acceptance example of the requirement' : 'Written with the code'}
-          </p>
-          <JsonView
-            value={{ input: testCase.input, expectedOutput: testCase.expectedOutput, tolerance: testCase.tolerance }}
-            label={`Test case ${index + 1}`}
-          />
-        </li>
-      ))}
+      {tool.testCases.map((testCase, index) => {
+        const raises = expectedException(testCase);
+        const { input, expectedOutput, tolerance, match } = testCase;
+        return (
+          <li key={index}>
+            <p class="hint">
+              {testCase.source === 'client' ? 'An acceptance example of the requirement' : 'Written with the code'}
+            </p>
+            {raises && <p class="expects-exception">{raises}</p>}
+            <JsonView
+              value={
+                testCase.raises === undefined
+                  ? { input, expectedOutput, tolerance }
+                  : { input, raises: testCase.raises, ...(match === undefined ? {} : { match }) }
+              }
+              label={`Test case ${index + 1}`}
+            />
+          </li>
+        );
+      })}
     </ol>
   );
 }

@@ -65,7 +65,7 @@ describe('evaluation suites: read and checked before anything is submitted', fun
       `  ${a}: tasks[5], id: is required`,
       `  ${a}: tasks[5], heldOut: must hold at least one call`,
       `  ${b}: task "sum" (tasks[0]), requirement.examples[0].input: is required`,
-      `  ${b}: task "sum" (tasks[0]), requirement.examples[0].output: is required`,
+      `  ${b}: task "sum" (tasks[0]), requirement.examples[0].output: is required (or, instead, raises: the exception the tool must raise for that input)`,
     ]);
     assert.match(message, /^The suite is not valid; nothing was submitted:/);
   });
