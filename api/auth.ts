@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { ServiceError } from '../contract';
 import { hashApiKey, type ApiKeyStore } from '../store/api-keys';
+import { DATABASE_RETRY_AFTER_MS } from './http-errors';
 import { assignTenant } from './tenant';
 
 /**
@@ -71,7 +72,7 @@ export function authenticate(keys: ApiKeyStore, options: AuthenticationOptions =
         'The API key cannot be checked: the database is unreachable; try again shortly.',
         {
           retryable: true,
-          retryAfterMs: 5_000,
+          retryAfterMs: DATABASE_RETRY_AFTER_MS,
         },
       );
     }

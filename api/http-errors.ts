@@ -49,7 +49,7 @@ class HttpError extends ServiceError {
 }
 
 /** a busy database frees up within a second or two: when the client may try again */
-const DATABASE_RETRY_AFTER_MS = 1_000;
+export const DATABASE_RETRY_AFTER_MS = 1_000;
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 export const assignRequestId: RequestHandler = (req, res, next) => {

@@ -134,12 +134,9 @@ export const environmentSchema = z.object({
   OPENAI_API_KEY: optionalNonEmpty.describe(
     "the model endpoint's key; optional when `OPENAI_BASE_URL` is set (a local server without keys is sent a placeholder); with neither, the service starts and jobs fail with `AI_SERVICE_ERROR` saying to set it",
   ),
-  OPENAI_BASE_URL: z
-    .url()
-    .optional()
-    .describe(
-      "any OpenAI-compatible endpoint (e.g. `npm run scripted-model`'s `http://127.0.0.1:8089/v1`; others in docs/models.md); unset: OpenAI's",
-    ),
+  OPENAI_BASE_URL: unsetWhenEmpty(z.url()).describe(
+    "any OpenAI-compatible endpoint (e.g. `npm run scripted-model`'s `http://127.0.0.1:8089/v1`; others in docs/models.md); unset: OpenAI's",
+  ),
   OPENAI_MODEL: z
     .string()
     .min(1)

@@ -152,7 +152,13 @@ function tracebackBlock(traceback: string | undefined): string[] {
 
 /** One failing test as the repair shows it: what it expected, what happened instead, where it raised. */
 function describeFailedTest(test: FailedTestReport): string[] {
-  const whose = test.source === 'client' ? ' (the client’s acceptance example)' : '';
+  // as validation's problems say it: the client's expectation is never the part to change
+  const whose =
+    test.source !== 'client'
+      ? ''
+      : 'raises' in test.expected
+        ? " (the client's expected exception)"
+        : " (the client's expected output)";
   const raised = test.exception ? `${test.exception.type}: ${test.exception.message}` : 'an exception';
   const actual = JSON.stringify(test.actualOutput);
   const outcome: Record<FailedTestReport['outcome'], string | null> = {
@@ -166,7 +172,7 @@ function describeFailedTest(test: FailedTestReport): string[] {
   };
   const line = outcome[test.outcome];
   return [
-    `- ${test.name}${whose}, input ${JSON.stringify(test.input)}${line ? `: ${line}` : ':'}`,
+    `- ${test.name} (input ${JSON.stringify(test.input)})${line ? `: ${line}${whose}` : ''}`,
     ...test.schemaViolations.map((violation) => `  schema: ${violation}`),
     ...tracebackBlock(test.exception?.traceback),
   ];

@@ -9,11 +9,11 @@ describe('when a dependency is missing or down', function () {
   let stack: TestStack;
 
   before(async () => {
-    stack = await startTestStack({ script: molecularWeightScript(), env: { OPENAI_API_KEY: '' } });
+    stack = await startTestStack({ script: molecularWeightScript(), env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
   });
   after(async () => stack?.stop());
 
-  it('without OPENAI_API_KEY the service still runs, and a job fails with AI_SERVICE_ERROR saying to set it', async () => {
+  it('without OPENAI_API_KEY (and no OPENAI_BASE_URL) the service still runs, and a job fails with AI_SERVICE_ERROR saying to set it', async () => {
     const created = await postJson(`${stack.apiUrl}/jobs`, loadExample('molecular-weight.json'));
     assert.equal(created.status, 201);
     const { last } = await pollUntil(

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { EvaluationReport } from '../../cli/eval/report';
 import { loadSuite } from '../../cli/eval/suite';
-import { catalogueScript, standardCatalogue, type CannedTool } from '../../dev/canned-tools';
+import { catalogueScript, standardCatalogue, withTestsInPlan, type CannedTool } from '../../dev/canned-tools';
 import { runJobRequest } from '../../dev/jobs';
 import { assertErrorResponse } from '../helpers/assertions';
 import { postJson, request } from '../../dev/http';
@@ -77,7 +77,9 @@ async function scrape(url: string, series: string): Promise<number | undefined> 
 
 describe('generation quality: acceptance examples, the evaluation harness, cost per tool', function () {
   this.timeout(300_000);
-  const stack = useTestStack(catalogueScript([...starterSuiteCatalogue, roundingTool, ...standardCatalogue]));
+  const stack = useTestStack(
+    catalogueScript([...starterSuiteCatalogue, withTestsInPlan(roundingTool), ...standardCatalogue]),
+  );
   let folder: string;
   let report: EvaluationReport;
   let table: string;
@@ -317,7 +319,7 @@ describe('generation quality: acceptance examples, the evaluation harness, cost 
       const [, repair] = promptsFor(calls, 'tool_implementation', /Round a number/);
       assert.match(
         repair!,
-        /acceptance example 1 \(input \{"value":3\.14159,"digits":2\}\): the client's input does not fit your input schema \(input\.digits is not a property the schema allows\): the schema must accept it/,
+        /acceptance example 1 \(input \{"value":3\.14159,"digits":2\}\)\n {2}schema: the client's input does not fit your input schema \(input\.digits is not a property the schema allows\): the schema must accept it/,
       );
       assert.deepEqual(job.toolFiles[0].testCases[0], {
         input: roundingExample.input,
@@ -381,9 +383,9 @@ describe('generation quality: acceptance examples, the evaluation harness, cost 
         reused: 0,
         ...usage,
       });
-      assert.deepEqual(job.toolFiles[0].modelUsage, usage);
+      assert.deepEqual(job.toolFiles[0].modelUsage, { ...usage, models: ['scripted-model'] });
       const tool = (await request(`${stack().apiUrl}/tools/${job.toolFiles[0].toolId}`)).body;
-      assert.deepEqual([tool.modelUsage, tool.repairRounds], [usage, 1]);
+      assert.deepEqual([tool.modelUsage, tool.repairRounds], [{ ...usage, models: ['scripted-model'] }, 1]);
 
       const failed = (await request(`${stack().apiUrl}/jobs/${task('py-luhn').jobId}`)).body;
       assert.deepEqual(

@@ -205,7 +205,7 @@ describe('unit: the implement activity, with the tests written apart from the co
     assert.match(request!.user, /Attempt 1 failed validation/);
     assert.match(
       request!.user,
-      /- test 2, input \{"smiles":"O"\}: value mismatch: expected \{"molecular_weight":18\}, got \{"molecular_weight":18\.015\}/,
+      /- test 2 \(input \{"smiles":"O"\}\): value mismatch: expected \{"molecular_weight":18\}, got \{"molecular_weight":18\.015\}/,
     );
     assert.match(
       request!.user,

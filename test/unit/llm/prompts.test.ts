@@ -161,15 +161,15 @@ describe('unit: the prompts', () => {
     it('holds each failing test with its expected and actual values', () => {
       assert.match(
         prompt.user,
-        /- test 1, input \{"smiles":"O"\}: value mismatch: expected \{"molecular_weight":18\.015\}, got \{"molecular_weight":18\}/,
+        /- test 1 \(input \{"smiles":"O"\}\): value mismatch: expected \{"molecular_weight":18\.015\}, got \{"molecular_weight":18\}/,
       );
       assert.match(
         prompt.user,
-        /- test 2, input \{"smiles":""\}: expected it to raise ValueError with a message containing "empty", but it returned \{"molecular_weight":0\}/,
+        /- test 2 \(input \{"smiles":""\}\): expected it to raise ValueError with a message containing "empty", but it returned \{"molecular_weight":0\}/,
       );
       assert.match(
         prompt.user,
-        /- acceptance example 1 \(the client’s acceptance example\), input \{"smiles":"CCO"\}: expected \{"molecular_weight":46\.069\}, but it raised ZeroDivisionError: division by zero/,
+        /- acceptance example 1 \(input \{"smiles":"CCO"\}\): expected \{"molecular_weight":46\.069\}, but it raised ZeroDivisionError: division by zero \(the client's expected output\)/,
       );
       assert.match(prompt.user, /schema: the output does not fit the output schema/);
       assert.match(prompt.user, /Validation: 1\/4 tests passed\./);
