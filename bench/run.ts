@@ -21,6 +21,7 @@ import { describeCpu } from './cpu';
 import { measureBurst } from './burst';
 import { measureJobVersusEngine } from './job-vs-engine';
 import { measureEngineLimit } from './engine-limit';
+import { BEFORE_ISSUE_18, COST_TABLE_HEADING, costRatio, costRow, ENDPOINTS, measureSuiteCost } from './model-cost';
 import { median, ms, percentile, perSecond, samples, timed } from './stats';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -148,7 +149,7 @@ async function jobWallTimes(
   }
 }
 
-const SECTIONS = (process.env.BENCH_SECTIONS ?? 'sandbox,engine,api,burst').split(',');
+const SECTIONS = (process.env.BENCH_SECTIONS ?? 'sandbox,engine,api,burst,models').split(',');
 const ENGINE_RUNS = Number(process.env.BENCH_ENGINE_RUNS ?? 10);
 const ENGINE_THROUGHPUT_JOBS = Number(process.env.BENCH_ENGINE_THROUGHPUT_JOBS ?? 100);
 const ENGINE_CONCURRENCY = Number(process.env.BENCH_ENGINE_CONCURRENCY ?? 16);
@@ -246,11 +247,26 @@ async function burstSection(): Promise<void> {
   );
 }
 
+async function modelCostSection(): Promise<void> {
+  const now = [];
+  for (const endpoint of ENDPOINTS) {
+    console.log(`Model cost: the starter suite (eval/) through the eval harness, scripted model, ${endpoint.label}…`);
+    now.push(await measureSuiteCost(endpoint.label, endpoint.options));
+  }
+  console.log('');
+  for (const line of COST_TABLE_HEADING) console.log(line);
+  console.log(costRow(BEFORE_ISSUE_18));
+  for (const cost of now) console.log(costRow(cost));
+  console.log('');
+  console.log(costRatio(now[0]!, BEFORE_ISSUE_18));
+}
+
 async function main(): Promise<void> {
   if (SECTIONS.includes('sandbox')) await sandboxAndJobSections();
   if (SECTIONS.includes('engine')) await jobVersusEngineSection();
   if (SECTIONS.includes('api')) await apiLatencySection();
   if (SECTIONS.includes('burst')) await burstSection();
+  if (SECTIONS.includes('models')) await modelCostSection();
   process.exit(0);
 }
 

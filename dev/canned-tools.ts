@@ -300,3 +300,99 @@ export const standardCatalogue: CannedTool[] = [
   temperatureTool,
   impossibleTool,
 ];
+
+// ---- tools for the real-endpoint habits (test/e2e/model-habits.test.ts) ----
+
+const renamed = (name: string, code = molecularWeightCode) =>
+  code.replace('def calculate_molecular_weight(', `def ${name}(`);
+
+/** Its code comes in a Markdown fence inside the code field (```python … ```), as models often send it; the fence goes before validation. */
+export const fencedCodeTool: CannedTool = withTestsInPlan({
+  matches: /molar mass/i,
+  plan: { ...molecularWeightPlanShape, functionName: 'molar_mass' },
+  implementations: [
+    implementationReply(`\`\`\`python\n${renamed('molar_mass')}\`\`\`\n`, [
+      { input: { smiles: 'CCO' }, expected: { molecular_weight: 46.069 }, tolerance: 0.01 },
+      { input: { smiles: 'O' }, expected: { molecular_weight: 18.015 }, tolerance: 0.01 },
+    ]),
+  ],
+});
+
+/** A planned test that expects the ValueError of an invalid SMILES string (an unclosed ring). */
+export const plannedInvalidSmilesTest = {
+  inputJson: JSON.stringify({ smiles: 'C1CC' }),
+  reasoning: 'an unclosed ring is not a molecule: the requirement says an invalid SMILES string is a ValueError',
+  expectedOutputJson: null,
+  raises: 'ValueError',
+  match: 'Invalid SMILES',
+  tolerance: 0,
+};
+
+/**
+ * For the seed's requirement with its "invalid SMILES → error" example
+ * (molecularWeightRequirementWithErrorExample): the plan's own tests expect the error too.
+ */
+export const molecularWeightWithErrorTests: CannedTool = {
+  matches: /molecular weight of a chemical compound/i,
+  plan: { ...molecularWeightPlan, testCases: [...molecularWeightPlan.testCases, plannedInvalidSmilesTest] },
+  implementations: [molecularWeightImplementation],
+};
+
+/** The seed's requirement with the error example, under another description (one weighModelIgnoringErrors answers). */
+export const weighMoleculeRequirement = {
+  ...molecularWeightRequirementWithErrorExample,
+  description: 'Weigh a molecule given as SMILES with RDKit; an invalid SMILES string is a ValueError.',
+} satisfies ToolRequirement;
+
+/**
+ * Its first implementation answers an invalid SMILES string with a weight of 0 instead of the
+ * ValueError the client's example expects; the repair raises it.
+ */
+export const weighMoleculeIgnoringErrors: CannedTool = withTestsInPlan({
+  matches: /weigh a molecule/i,
+  plan: { ...molecularWeightPlanShape, functionName: 'weigh_molecule' },
+  implementations: [
+    renamed('weigh_molecule').replace(
+      'raise ValueError(f"Invalid SMILES string: {smiles}")',
+      'return {"molecular_weight": 0.0}',
+    ),
+    renamed('weigh_molecule'),
+  ].map((code) =>
+    implementationReply(code, [{ input: { smiles: 'O' }, expected: { molecular_weight: 18.015 }, tolerance: 0.01 }]),
+  ),
+});
+
+/** What the repair of molecularMassWithWrongTest says about its planned test 1. */
+export const wrongTestCorrection = {
+  test: 'test 1',
+  reason:
+    'ethanol weighs 46.069 g/mol on average; 46.042 is its monoisotopic mass, which the requirement does not ask for',
+  expectedOutputJson: JSON.stringify({ molecular_weight: 46.069 }),
+  raises: null,
+  match: null,
+};
+
+/**
+ * The planner's test 1 expects ethanol's monoisotopic mass (46.042) where the code is right to
+ * return its average weight (46.069): the repair keeps the code and corrects the test, with a reason.
+ */
+export const molecularMassWithWrongTest: CannedTool = withTestsInPlan({
+  matches: /^give the molecular mass/i,
+  plan: { ...molecularWeightPlanShape, functionName: 'molecular_mass' },
+  implementations: [
+    implementationReply(renamed('molecular_mass'), [
+      { input: { smiles: 'CCO' }, expected: { molecular_weight: 46.042 }, tolerance: 0.01 },
+      { input: { smiles: 'O' }, expected: { molecular_weight: 18.015 }, tolerance: 0.01 },
+    ]),
+    { ...implementationReply(renamed('molecular_mass'), []), testCorrections: [wrongTestCorrection] },
+  ],
+});
+
+/** The tools above, then the standard ones: what test/e2e/model-habits.test.ts's scripted model knows. */
+export const habitsCatalogue: CannedTool[] = [
+  fencedCodeTool,
+  molecularWeightWithErrorTests,
+  weighMoleculeIgnoringErrors,
+  molecularMassWithWrongTest,
+  ...standardCatalogue,
+];

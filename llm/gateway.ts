@@ -54,6 +54,10 @@ export {
   type StructuredRequest,
 } from './interface';
 
+/** What a refusal (or the content filter) leaves the user to do: asking again would be refused again. */
+const REFUSAL_ADVICE =
+  "Asking again gets the same answer: rephrase the requirement, or ask another model (the job's options.model, or OPENAI_MODEL).";
+
 /** Asked again after a reply with reasoning but no content. */
 const CONTENT_REMINDER =
   '\n\nPut the JSON object itself in the reply: your previous reply had reasoning but no content.';
@@ -276,7 +280,7 @@ export function createLlmGateway(settings: LlmSettings, recordCall: LlmCallRecor
             await outcome.record(`refused: ${outcome.refusal}`);
             throw new ServiceError(
               MODEL_REFUSED,
-              `The model refused the ${request.schemaName} request: ${outcome.refusal}`,
+              `The model refused the ${request.schemaName} request: ${outcome.refusal} ${REFUSAL_ADVICE}`,
               {
                 retryable: false,
                 details: lastReplyDetails(outcome.refusal),
@@ -287,7 +291,7 @@ export function createLlmGateway(settings: LlmSettings, recordCall: LlmCallRecor
             await outcome.record('stopped by the content filter');
             throw new ServiceError(
               MODEL_REFUSED,
-              `The endpoint's content filter stopped the model's ${request.schemaName} reply (finish_reason "content_filter").`,
+              `The endpoint's content filter stopped the model's ${request.schemaName} reply (finish_reason "content_filter"). ${REFUSAL_ADVICE}`,
               { retryable: false, details: lastReplyDetails(content) },
             );
           }

@@ -83,6 +83,7 @@ export function toSessionView(session: SessionDocument): SessionView {
       toolRequirement: failure.tool_requirement,
       code: failure.code,
       error: failure.error,
+      ...(failure.last_reply === undefined ? {} : { lastReply: failure.last_reply }),
     })),
     error: session.error ?? null,
     createdAt: session.created_at.toISOString(),

@@ -67,12 +67,12 @@ function figureAfter(output: string, label: string, unit: string): Figure {
 }
 
 /**
- * `npm run bench`'s engine, API and burst sections, small, as a person runs them: each prints its
+ * `npm run bench`'s engine, API, burst and model-cost sections, small, as a person runs them: each prints its
  * table, and the burst loses nothing. No speed is judged here (that is the benchmark's to report),
  * but every figure must be a measurement: a number in the range it can have, and each ratio the
  * quotient of the two figures it names.
  */
-describe('bench, short: the engine, API and burst sections print their tables; the burst loses nothing', function () {
+describe('bench, short: the engine, API, burst and model-cost sections print their tables; the burst loses nothing', function () {
   this.timeout(600_000);
   let output: string;
 
@@ -81,7 +81,9 @@ describe('bench, short: the engine, API and burst sections print their tables; t
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,
-        BENCH_SECTIONS: 'engine,api,burst',
+        BENCH_SECTIONS: 'engine,api,burst,models',
+        // the starter suite once, against the strict endpoint (test/e2e/model-habits.test.ts covers the others)
+        BENCH_MODEL_ENDPOINTS: 'json_schema',
         BENCH_ENGINE_RUNS: '2',
         BENCH_ENGINE_THROUGHPUT_JOBS: '4',
         BENCH_ENGINE_CONCURRENCY: '2',
@@ -171,5 +173,34 @@ describe('bench, short: the engine, API and burst sections print their tables; t
       `submitted in ${submitted}, ended in ${ended}`,
     );
     assertQuotient(figureOf(perSecond!), { value: BURST_JOBS, rounding: 0 }, endedIn, 'burst jobs / all ended in');
+  });
+
+  it('runs the starter suite through the eval harness: calls and tokens per tool beside the figure before issue 18', () => {
+    const perTool = (cells: string[]) => {
+      const [, tasks, made, successful, calls, requests, prompt, completion, tokens] = cells;
+      const [taskCount, madeCount, successCount] = [tasks, made, successful].map(Number);
+      assert.ok(taskCount! > 0 && madeCount! <= taskCount! && successCount! <= madeCount!, cells.join(' | '));
+      for (const cell of [calls, prompt, completion, tokens]) assert.ok(figureOf(cell!).value > 0, cells.join(' | '));
+      const [promptFigure, completionFigure, tokensFigure] = [prompt, completion, tokens].map((cell) =>
+        figureOf(cell!),
+      );
+      // the rounded parts add up to the rounded whole
+      assert.ok(
+        Math.abs(promptFigure!.value + completionFigure!.value - tokensFigure!.value) <= 1,
+        `prompt + completion = tokens per tool: ${cells.join(' | ')}`,
+      );
+      return { calls: figureOf(calls!), requests, tokens: tokensFigure! };
+    };
+    const beforeRow = rowOf(output, 'before issue 18 (commit 6e2179e, `npm run eval -- eval/`)');
+    const before = perTool(beforeRow);
+    assert.deepEqual(
+      beforeRow.slice(1),
+      ['17', '16', '14', '2.2', '–', '224', '112', '335'],
+      'the figure measured before',
+    );
+    const now = perTool(rowOf(output, 'now, strict json_schema'));
+    assert.ok(figureOf(now.requests!).value >= now.calls.value, 'every answered call was a request');
+    assertQuotient(figureAfter(output, 'now / before, per tool: model calls', '×'), now.calls, before.calls, 'calls');
+    assertQuotient(figureAfter(output, ', tokens', '×'), now.tokens, before.tokens, 'tokens');
   });
 });

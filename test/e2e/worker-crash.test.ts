@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
 import { catalogueScript, standardCatalogue } from '../../dev/canned-tools';
 import { postJson } from '../../dev/http';
+import type { ModelCall } from '../../dev/scripted-model';
 import { requirement, waitForJobEnd } from '../../dev/jobs';
 import { startTestStack, type TestStack } from '../../dev/stack';
 import { waitFor } from '../../dev/wait';
 import { startWorkerProcess, type WorkerProcess } from '../../dev/worker-process';
+import { PROBE_PROMPT } from '../../llm/probe';
+
+/** Each worker process asks the model one small plan when it starts (llm/probe.ts): not a call of the job. */
+const isProbe = (call: ModelCall) => call.messages.some((message) => message.content === PROBE_PROMPT.user);
 
 describe('(h) a worker killed with SIGKILL in the middle of a job', function () {
   this.timeout(240_000);
   let stack: TestStack;
   const workers: WorkerProcess[] = [];
+  const jobCalls = () => stack.model.calls.filter((call) => !isProbe(call));
 
   before(async () => {
     // Slow model replies keep the first worker busy inside an activity when it is killed.
@@ -35,13 +41,13 @@ describe('(h) a worker killed with SIGKILL in the middle of a job', function () 
     assert.equal(created.status, 201);
 
     await waitFor(
-      () => stack.model.calls.some((call) => call.schemaName === 'tool_implementation'),
+      () => jobCalls().some((call) => call.schemaName === 'tool_implementation'),
       60_000,
       'the first implement call',
     );
     first.process.kill('SIGKILL');
     assert.equal(await first.exited, null, 'killed by a signal, not exited');
-    const callsBeforeCrash = stack.model.calls.length;
+    const callsBeforeCrash = jobCalls().length;
 
     const second = startWorkerProcess(stack.serviceEnv);
     workers.push(second);
@@ -52,7 +58,8 @@ describe('(h) a worker killed with SIGKILL in the middle of a job', function () 
       'calculate_molecular_weight.py',
       'convert_temperature.py',
     ]);
-    assert.ok(stack.model.calls.length > callsBeforeCrash, 'the new worker redid the interrupted call');
+    assert.ok(jobCalls().length > callsBeforeCrash, 'the new worker redid the interrupted call');
+    assert.equal(stack.model.calls.filter(isProbe).length, 2, 'one start-up probe per worker process');
 
     const db = stack.mongo.db;
     assert.equal(
